@@ -1,0 +1,52 @@
+//! Segment write (Parquet + full-text index) and full-text queries on one segment.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use strata_engine::batch::{records_to_batch, sort_by_timestamp};
+use strata_engine::sample::{SampleConfig, generate};
+use strata_engine::segment::{SegmentIndex, write_segment};
+use strata_engine::text_query::TextQuery;
+
+const ROWS: usize = 100_000;
+
+fn segment(c: &mut Criterion) {
+    let records = generate(
+        &SampleConfig {
+            total: ROWS,
+            duration_us: 3_600_000_000,
+            ..SampleConfig::default()
+        },
+        ROWS,
+    );
+    let batch = sort_by_timestamp(&records_to_batch(&records).expect("batch")).expect("sort");
+
+    let mut group = c.benchmark_group("segment_write");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("parquet_and_index_100k", |b| {
+        b.iter(|| write_segment(&batch, "ws-acme", 64 * 1024, 3).expect("segment"));
+    });
+    group.finish();
+
+    let files = write_segment(&batch, "ws-acme", 64 * 1024, 3).expect("segment");
+    let index = SegmentIndex::open(&files.index, &files.meta.id).expect("index");
+    let trace = records
+        .iter()
+        .find_map(|r| r.trace_id.clone())
+        .expect("a trace id");
+    let mut group = c.benchmark_group("fulltext_query_100k_rows");
+    for (name, q) in [
+        ("rare_term", "refused".to_string()),
+        ("common_term", "completed".to_string()),
+        ("phrase", "\"connection refused\"".to_string()),
+        ("boolean", "cache AND NOT miss".to_string()),
+        ("prefix", "retriev*".to_string()),
+        ("trace_id", format!("trace_id:{trace}")),
+    ] {
+        let query = TextQuery::parse(&q, "message").expect("query");
+        group.bench_function(name, |b| b.iter(|| index.search(&query).expect("search")));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, segment);
+criterion_main!(benches);

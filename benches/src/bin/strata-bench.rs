@@ -1,0 +1,167 @@
+//! `strata-bench`: macro benchmarks of Strata.
+//!
+//! `strata-bench grpc [--records N] [--clients 1,4]`: ingest throughput over
+//! gRPC (typed Ingest calls of 1,000 records, fsync and index included) with
+//! each client count, then Search latency p50/p99 over the whole corpus.
+
+#![allow(clippy::print_stdout)]
+
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use prost::Message;
+use strata_engine::sample::{SampleConfig, SampleGenerator};
+use strata_engine::{Engine, EngineConfig, StructuredLog};
+use strata_proto::v1::log_service_client::LogServiceClient;
+use strata_proto::v1::{IngestRequest, LogRecords, SearchRequest, ingest_request};
+use strata_server::config::ServerConfig;
+use strata_server::grpc::{record_to_proto, serve};
+
+#[derive(Parser)]
+#[command(name = "strata-bench", about = "Macro benchmarks of Strata")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Ingest and search over gRPC against an in-process server.
+    Grpc {
+        /// Records ingested per client-count run.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Client counts to run, comma separated.
+        #[arg(long, default_value = "1,4", value_delimiter = ',')]
+        clients: Vec<usize>,
+        /// Searches per query for the latency figures.
+        #[arg(long, default_value_t = 100)]
+        searches: usize,
+    },
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn start_server(dir: &std::path::Path) -> (String, Engine) {
+    let mut cfg = ServerConfig::default();
+    cfg.data_dir = dir.to_path_buf();
+    cfg.engine = EngineConfig::new(dir);
+    let engine = Engine::open(cfg.engine.clone()).await.expect("engine");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let e = engine.clone();
+    tokio::spawn(async move {
+        serve(e, &cfg, listener, std::future::pending())
+            .await
+            .expect("serve");
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (url, engine)
+}
+
+async fn grpc(records: usize, clients: Vec<usize>, searches: usize) {
+    println!("| figure | value |\n|---|---|");
+    let mut last_dir = None;
+    for &n_clients in &clients {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (url, engine) = start_server(dir.path()).await;
+        // pre-build requests so generation is not measured
+        let mut generator = SampleGenerator::new(SampleConfig {
+            total: records,
+            ..SampleConfig::default()
+        });
+        let mut requests: Vec<Vec<IngestRequest>> = vec![Vec::new(); n_clients];
+        let mut bytes = 0usize;
+        let mut made = 0;
+        let mut i = 0;
+        while made < records {
+            let batch: Vec<StructuredLog> = generator.generate(1000.min(records - made));
+            made += batch.len();
+            let req = IngestRequest {
+                payload: Some(ingest_request::Payload::Records(LogRecords {
+                    records: batch.iter().map(record_to_proto).collect(),
+                })),
+            };
+            bytes += req.encoded_len();
+            requests[i % n_clients].push(req);
+            i += 1;
+        }
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for reqs in requests {
+            let url = url.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut c = LogServiceClient::connect(url).await.expect("connect");
+                for r in reqs {
+                    c.ingest(r).await.expect("ingest");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("client");
+        }
+        let ingest = start.elapsed().as_secs_f64();
+        engine.flush().await.expect("flush");
+        let total = start.elapsed().as_secs_f64();
+        println!(
+            "| gRPC ingest, {n_clients} client(s), {records} records: acknowledged (durable) | {:.0} records/s, {:.1} MB/s |",
+            records as f64 / ingest,
+            bytes as f64 / ingest / 1e6
+        );
+        println!(
+            "| ... including the final flush to Parquet + index | {:.0} records/s |",
+            records as f64 / total
+        );
+        last_dir = Some((dir, url, engine));
+    }
+    let Some((_dir, url, _engine)) = last_dir else {
+        return;
+    };
+    let mut c = LogServiceClient::connect(url)
+        .await
+        .expect("connect")
+        .max_decoding_message_size(usize::MAX);
+    let queries = [
+        ("rare term", "refused"),
+        ("common term", "completed"),
+        ("phrase", "\"connection refused\""),
+        ("boolean", "cache AND NOT miss"),
+        ("prefix", "retriev*"),
+    ];
+    for (name, q) in queries {
+        let mut times = Vec::with_capacity(searches);
+        for _ in 0..searches {
+            let start = Instant::now();
+            c.search(SearchRequest {
+                query: q.into(),
+                limit: Some(100),
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+            times.push(start.elapsed());
+        }
+        times.sort();
+        println!(
+            "| Search `{q}` ({name}, limit 100) over {records} records | p50 {:.1} ms, p99 {:.1} ms |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99)
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    match Cli::parse().command {
+        Cmd::Grpc {
+            records,
+            clients,
+            searches,
+        } => grpc(records, clients, searches).await,
+    }
+}

@@ -1,0 +1,1 @@
+//! Strata benchmarks: criterion micro-benchmarks live in `benches/`.

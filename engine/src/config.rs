@@ -1,0 +1,182 @@
+//! Engine configuration.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./strata-data";
+/// Default limit on one record's size.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = crate::ndjson::DEFAULT_MAX_RECORD_BYTES;
+/// Default memtable size that triggers a flush.
+pub const DEFAULT_FLUSH_BYTES: usize = 128 << 20;
+/// Default memtable age that triggers a flush.
+pub const DEFAULT_FLUSH_INTERVAL_SECS: u64 = 60;
+/// Default unflushed data past which ingest is refused as overloaded.
+pub const DEFAULT_MAX_UNFLUSHED_BYTES: usize = 1 << 30;
+/// Default size at which a WAL file is closed and a new one started.
+pub const DEFAULT_WAL_FILE_BYTES: u64 = 64 << 20;
+/// Default depth of the queue in front of the WAL writer.
+pub const DEFAULT_WAL_QUEUE_DEPTH: usize = 256;
+/// Default rows per Parquet row group.
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Default zstd level of Parquet pages.
+pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+/// Default number of small segments of one partition that triggers compaction.
+pub const DEFAULT_COMPACTION_MIN_SEGMENTS: usize = 4;
+/// Default row count under which a segment counts as small.
+pub const DEFAULT_COMPACTION_SMALL_ROWS: u64 = 500_000;
+/// Default number of opened full-text indexes kept in memory.
+pub const DEFAULT_INDEX_CACHE_SEGMENTS: usize = 64;
+
+/// Configuration of an [`crate::Engine`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Directory of the WAL, the lock and (by default) the hot-tier segments.
+    pub data_dir: PathBuf,
+    /// Records larger than this many bytes are rejected.
+    pub max_record_bytes: usize,
+    /// Flush the memtable when it holds this many bytes.
+    pub flush_bytes: usize,
+    /// Flush the memtable when its oldest row is this many seconds old.
+    pub flush_interval_secs: u64,
+    /// Refuse ingest (overloaded) while this many bytes are unflushed.
+    pub max_unflushed_bytes: usize,
+    /// Start a new WAL file past this size.
+    pub wal_file_bytes: u64,
+    /// Requests queued in front of the WAL writer before ingest waits.
+    pub wal_queue_depth: usize,
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
+    /// zstd compression level of Parquet pages (1..=22).
+    pub zstd_level: i32,
+    /// Compact a partition once it has this many small segments.
+    pub compaction_min_segments: usize,
+    /// Segments with fewer rows than this are small.
+    pub compaction_small_rows: u64,
+    /// Opened full-text indexes kept in memory.
+    pub index_cache_segments: usize,
+    /// Run flushes and compactions in the background.
+    pub background_tasks: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            flush_bytes: DEFAULT_FLUSH_BYTES,
+            flush_interval_secs: DEFAULT_FLUSH_INTERVAL_SECS,
+            max_unflushed_bytes: DEFAULT_MAX_UNFLUSHED_BYTES,
+            wal_file_bytes: DEFAULT_WAL_FILE_BYTES,
+            wal_queue_depth: DEFAULT_WAL_QUEUE_DEPTH,
+            row_group_rows: DEFAULT_ROW_GROUP_ROWS,
+            zstd_level: DEFAULT_ZSTD_LEVEL,
+            compaction_min_segments: DEFAULT_COMPACTION_MIN_SEGMENTS,
+            compaction_small_rows: DEFAULT_COMPACTION_SMALL_ROWS,
+            index_cache_segments: DEFAULT_INDEX_CACHE_SEGMENTS,
+            background_tasks: true,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The default configuration with `data_dir`.
+    pub fn new(data_dir: impl AsRef<Path>) -> Self {
+        EngineConfig {
+            data_dir: data_dir.as_ref().to_path_buf(),
+            ..EngineConfig::default()
+        }
+    }
+
+    /// Checks every field; the error names the offending one.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Config(m.to_string()));
+        if self.data_dir.as_os_str().is_empty() {
+            return bad("data_dir must not be empty");
+        }
+        if self.max_record_bytes == 0 {
+            return bad("max_record_bytes must be at least 1");
+        }
+        if self.flush_bytes == 0 {
+            return bad("flush_bytes must be at least 1");
+        }
+        if self.flush_interval_secs == 0 {
+            return bad("flush_interval_secs must be at least 1");
+        }
+        if self.max_unflushed_bytes < self.flush_bytes {
+            return bad("max_unflushed_bytes must be at least flush_bytes");
+        }
+        if self.wal_file_bytes < 4096 {
+            return bad("wal_file_bytes must be at least 4096");
+        }
+        if self.wal_queue_depth == 0 {
+            return bad("wal_queue_depth must be at least 1");
+        }
+        if self.row_group_rows == 0 {
+            return bad("row_group_rows must be at least 1");
+        }
+        if !(1..=22).contains(&self.zstd_level) {
+            return bad("zstd_level must be between 1 and 22");
+        }
+        if self.compaction_min_segments < 2 {
+            return bad("compaction_min_segments must be at least 2");
+        }
+        if self.index_cache_segments == 0 {
+            return bad("index_cache_segments must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The WAL directory.
+    pub fn wal_dir(&self) -> PathBuf {
+        self.data_dir.join("wal")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_bad_fields_are_named() {
+        EngineConfig::default().validate().unwrap();
+        let cases: Vec<(EngineConfig, &str)> = vec![
+            (
+                EngineConfig {
+                    zstd_level: 0,
+                    ..EngineConfig::default()
+                },
+                "zstd_level",
+            ),
+            (
+                EngineConfig {
+                    flush_bytes: 0,
+                    ..EngineConfig::default()
+                },
+                "flush_bytes",
+            ),
+            (
+                EngineConfig {
+                    compaction_min_segments: 1,
+                    ..EngineConfig::default()
+                },
+                "compaction_min_segments",
+            ),
+        ];
+        for (cfg, field) in cases {
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn parses_from_toml_with_defaults() {
+        let cfg: EngineConfig = serde_json::from_str(r#"{"flush_bytes": 1000}"#).unwrap();
+        assert_eq!(cfg.flush_bytes, 1000);
+        assert_eq!(cfg.zstd_level, DEFAULT_ZSTD_LEVEL);
+    }
+}

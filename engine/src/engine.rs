@@ -1,0 +1,535 @@
+//! [`Engine`]: a data directory opened for ingest and queries.
+
+mod flush;
+mod maintenance;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use crate::batch::records_to_batch;
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::lock::DirLock;
+use crate::manifest::{self, Manifest};
+use crate::memtable::{FrozenMemtable, Memtable};
+use crate::predicate::ScanPredicate;
+use crate::record::StructuredLog;
+use crate::scan::{ScanPlan, ScanStats, SegmentScan, Snapshot};
+use crate::segment::{SegmentIndex, SegmentMeta};
+use crate::wal::{self, Wal, WalOptions, WalSink};
+
+pub use flush::FlushStats;
+pub use maintenance::CompactStats;
+
+/// What an ingest call stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// Records now durable in the WAL and visible to queries.
+    pub accepted: usize,
+    /// WAL sequence number of the batch (0 when nothing was accepted).
+    pub seq: u64,
+}
+
+/// Sizes of what the engine holds, for operators.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    pub data_dir: PathBuf,
+    pub segments: usize,
+    pub segment_rows: u64,
+    pub parquet_bytes: u64,
+    pub index_bytes: u64,
+    pub memtable_rows: u64,
+    pub memtable_bytes: u64,
+    pub flushed_seq: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) active: Memtable,
+    pub(crate) frozen: Vec<FrozenMemtable>,
+    pub(crate) segments: BTreeMap<String, Arc<SegmentMeta>>,
+    /// Segments removed from the catalog whose files await deletion until no
+    /// snapshot holds them.
+    pub(crate) graveyard: Vec<Arc<SegmentMeta>>,
+    pub(crate) flushed_seq: u64,
+    /// Highest sequence committed to the memtable (or flushed).
+    pub(crate) last_seq: u64,
+}
+
+impl State {
+    fn unflushed_bytes(&self) -> usize {
+        self.active.bytes() + self.frozen.iter().map(|f| f.table.bytes()).sum::<usize>()
+    }
+}
+
+/// A committed batch, as published to live subscribers.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub seq: u64,
+    pub batch: RecordBatch,
+}
+
+/// Capacity of the live-tail channel, in batches; a subscriber that falls
+/// further behind is told it lagged.
+pub const TAIL_CHANNEL_BATCHES: usize = 1024;
+
+struct Sink {
+    state: Arc<RwLock<State>>,
+    live: tokio::sync::broadcast::Sender<Committed>,
+}
+
+impl WalSink for Sink {
+    fn committed(&self, seq: u64, batch: RecordBatch) {
+        if let Ok(mut s) = self.state.write() {
+            s.active.push(seq, batch.clone());
+            s.last_seq = seq;
+            // under the lock, so a snapshot and a subscription agree on `seq`
+            let _ = self.live.send(Committed { seq, batch });
+        }
+    }
+
+    fn rotated(&self, last_seq: u64) {
+        if let Ok(mut s) = self.state.write() {
+            if !s.active.is_empty() {
+                let table = std::mem::take(&mut s.active);
+                s.frozen.push(FrozenMemtable { last_seq, table });
+            }
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: EngineConfig,
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) state: Arc<RwLock<State>>,
+    pub(crate) manifest: tokio::sync::Mutex<Manifest>,
+    pub(crate) wal: Wal,
+    /// Serializes flushes and compactions.
+    pub(crate) maintenance: tokio::sync::Mutex<()>,
+    index_cache: Mutex<Vec<(String, Arc<SegmentIndex>)>>,
+    closed: AtomicBool,
+    background: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    live: tokio::sync::broadcast::Sender<Committed>,
+    _lock: DirLock,
+}
+
+/// A data directory opened for ingest and queries. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("data_dir", &self.inner.config.data_dir)
+            .finish()
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Wal("engine state lock poisoned by a panic".into())
+}
+
+impl Engine {
+    /// Opens (or creates) the data directory of `config`, with the hot tier
+    /// on local disk under `<data_dir>/segments`.
+    pub async fn open(config: EngineConfig) -> Result<Engine> {
+        config.validate()?;
+        let store = crate::store::local_hot_store(&config.data_dir)?;
+        Self::open_with_store(config, store).await
+    }
+
+    /// Opens the data directory of `config` with segments and manifest on
+    /// `store`. Recovers the WAL into the memtable and removes files a crash
+    /// left behind that the manifest does not reference.
+    pub async fn open_with_store(
+        config: EngineConfig,
+        store: Arc<dyn ObjectStore>,
+    ) -> Result<Engine> {
+        config.validate()?;
+        let lock = DirLock::acquire(&config.data_dir)?;
+        let manifest = Manifest::load(store.clone()).await?;
+        let flushed_seq = manifest.state().flushed_seq;
+        remove_orphans(store.as_ref(), &manifest).await?;
+
+        let wal_dir = config.wal_dir();
+        let recovered = {
+            let dir = wal_dir.clone();
+            tokio::task::spawn_blocking(move || wal::recover(&dir, flushed_seq))
+                .await
+                .map_err(|e| Error::Wal(format!("recovery task failed: {e}")))??
+        };
+        if recovered.truncated_bytes > 0 {
+            tracing::warn!(
+                bytes = recovered.truncated_bytes,
+                "recovered the WAL after cutting a damaged tail"
+            );
+        }
+        let mut state = State {
+            flushed_seq,
+            last_seq: flushed_seq,
+            ..State::default()
+        };
+        let replayed = recovered.batches.len();
+        for (seq, batch) in recovered.batches {
+            state.active.push(seq, batch);
+            state.last_seq = seq;
+        }
+        state.segments = manifest
+            .state()
+            .segments
+            .values()
+            .map(|s| (s.id.clone(), Arc::new(s.clone())))
+            .collect();
+        tracing::info!(
+            data_dir = %config.data_dir.display(),
+            segments = state.segments.len(),
+            replayed_batches = replayed,
+            "opened engine"
+        );
+        let state = Arc::new(RwLock::new(state));
+        let (live, _) = tokio::sync::broadcast::channel(TAIL_CHANNEL_BATCHES);
+        let wal = Wal::open(
+            &wal_dir,
+            recovered.next_seq,
+            WalOptions {
+                max_file_bytes: config.wal_file_bytes,
+                max_group_bytes: 32 << 20,
+                queue_depth: config.wal_queue_depth,
+            },
+            Arc::new(Sink {
+                state: state.clone(),
+                live: live.clone(),
+            }),
+        )?;
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                state,
+                manifest: tokio::sync::Mutex::new(manifest),
+                wal,
+                maintenance: tokio::sync::Mutex::new(()),
+                index_cache: Mutex::new(Vec::new()),
+                closed: AtomicBool::new(false),
+                background: Mutex::new(None),
+                live,
+                _lock: lock,
+            }),
+        };
+        if engine.inner.config.background_tasks {
+            engine.start_background();
+        }
+        Ok(engine)
+    }
+
+    /// The configuration the engine was opened with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The hot-tier object store holding segments and the manifest.
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        self.inner.store.clone()
+    }
+
+    /// Makes `records` durable and visible. Returns once the WAL frame
+    /// holding them is fsynced. Fails with [`Error::Overloaded`] while too
+    /// much data awaits flushing.
+    pub async fn ingest(&self, records: &[StructuredLog]) -> Result<IngestOutcome> {
+        if records.is_empty() {
+            return Ok(IngestOutcome {
+                accepted: 0,
+                seq: 0,
+            });
+        }
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Shutdown);
+        }
+        let unflushed = self
+            .inner
+            .state
+            .read()
+            .map_err(|_| poisoned())?
+            .unflushed_bytes();
+        if unflushed > self.inner.config.max_unflushed_bytes {
+            return Err(Error::Overloaded(format!(
+                "{unflushed} bytes await flushing (limit {})",
+                self.inner.config.max_unflushed_bytes
+            )));
+        }
+        let batch = records_to_batch(records)?;
+        let seq = self.inner.wal.append(batch).await?;
+        Ok(IngestOutcome {
+            accepted: records.len(),
+            seq,
+        })
+    }
+
+    /// A consistent view of segments and memtable rows.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let s = self.inner.state.read().map_err(|_| poisoned())?;
+        let mut segments: Vec<_> = s.segments.values().cloned().collect();
+        segments.sort_by(|a, b| b.max_ts.cmp(&a.max_ts).then(b.min_ts.cmp(&a.min_ts)));
+        let mut memtable: Vec<RecordBatch> = Vec::new();
+        for f in &s.frozen {
+            memtable.extend(f.table.batches().cloned());
+        }
+        memtable.extend(s.active.batches().cloned());
+        Ok(Snapshot {
+            segments,
+            memtable,
+            last_seq: s.last_seq,
+        })
+    }
+
+    /// A subscription to committed batches and a snapshot taken after it:
+    /// every batch with sequence `> snapshot.last_seq` arrives on the
+    /// receiver (which may also deliver older ones: skip those), so nothing
+    /// falls between the two.
+    pub fn snapshot_and_subscribe(
+        &self,
+    ) -> Result<(Snapshot, tokio::sync::broadcast::Receiver<Committed>)> {
+        let rx = self.inner.live.subscribe();
+        let snap = self.snapshot()?;
+        Ok((snap, rx))
+    }
+
+    /// Plans a scan of `snapshot`: prunes segments by their catalog entry,
+    /// answers the text predicates with each segment's index (and by
+    /// evaluation on memtable rows).
+    pub async fn plan_scan(
+        &self,
+        snapshot: Snapshot,
+        predicate: &ScanPredicate,
+    ) -> Result<ScanPlan> {
+        let mut stats = ScanStats {
+            segments_total: snapshot.segments.len(),
+            ..ScanStats::default()
+        };
+        let mut segments = Vec::new();
+        for meta in &snapshot.segments {
+            if !predicate.may_match(meta) {
+                stats.segments_pruned_by_stats += 1;
+                continue;
+            }
+            let mut rows: Option<Vec<u32>> = None;
+            if !predicate.text.is_empty() {
+                let index = self.open_index(meta).await?;
+                for q in &predicate.text {
+                    let hits = index.search(q)?;
+                    rows = Some(match rows {
+                        None => hits,
+                        Some(prev) => intersect_sorted(&prev, &hits),
+                    });
+                }
+            }
+            if let Some(r) = &rows {
+                if r.is_empty() {
+                    stats.segments_pruned_by_index += 1;
+                    continue;
+                }
+                stats.index_rows_selected += r.len() as u64;
+            }
+            stats.segments_scanned += 1;
+            segments.push(SegmentScan {
+                meta: meta.clone(),
+                rows,
+            });
+        }
+        let mut memtable = Vec::new();
+        for batch in &snapshot.memtable {
+            let mut batch = batch.clone();
+            for q in &predicate.text {
+                let mask = q.evaluate(&batch)?;
+                batch = arrow::compute::filter_record_batch(&batch, &mask)?;
+            }
+            if batch.num_rows() > 0 {
+                stats.memtable_rows += batch.num_rows() as u64;
+                memtable.push(batch);
+            }
+        }
+        Ok(ScanPlan {
+            segments,
+            memtable,
+            stats,
+            snapshot,
+        })
+    }
+
+    /// The opened full-text index of a segment (cached).
+    pub async fn open_index(&self, meta: &SegmentMeta) -> Result<Arc<SegmentIndex>> {
+        {
+            let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
+            if let Some(pos) = cache.iter().position(|(id, _)| *id == meta.id) {
+                let entry = cache.remove(pos);
+                let index = entry.1.clone();
+                cache.insert(0, entry);
+                return Ok(index);
+            }
+        }
+        let location = meta.index_location();
+        let bytes = self
+            .inner
+            .store
+            .get(&location)
+            .await
+            .map_err(|e| Error::store(&location, e))?
+            .bytes()
+            .await
+            .map_err(|e| Error::store(&location, e))?;
+        let id = meta.id.clone();
+        let index = tokio::task::spawn_blocking(move || SegmentIndex::open(&bytes, &id))
+            .await
+            .map_err(|e| Error::Corrupt {
+                what: format!("index of segment {}", meta.id),
+                reason: format!("open task failed: {e}"),
+            })??;
+        let index = Arc::new(index);
+        let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
+        cache.insert(0, (meta.id.clone(), index.clone()));
+        cache.truncate(self.inner.config.index_cache_segments);
+        Ok(index)
+    }
+
+    /// Sizes of what the engine holds.
+    pub fn stats(&self) -> Result<EngineStats> {
+        let s = self.inner.state.read().map_err(|_| poisoned())?;
+        let memtable_rows =
+            s.active.rows() + s.frozen.iter().map(|f| f.table.rows()).sum::<usize>();
+        Ok(EngineStats {
+            data_dir: self.inner.config.data_dir.clone(),
+            segments: s.segments.len(),
+            segment_rows: s.segments.values().map(|m| m.rows).sum(),
+            parquet_bytes: s.segments.values().map(|m| m.parquet_bytes).sum(),
+            index_bytes: s.segments.values().map(|m| m.index_bytes).sum(),
+            memtable_rows: memtable_rows as u64,
+            memtable_bytes: s.unflushed_bytes() as u64,
+            flushed_seq: s.flushed_seq,
+        })
+    }
+
+    /// Flushes what is in memory, stops background work and the WAL writer.
+    /// Ingest calls after this fail with [`Error::Shutdown`].
+    pub async fn close(&self) -> Result<()> {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let bg = self.inner.background.lock().ok().and_then(|mut b| b.take());
+        if let Some(bg) = bg {
+            bg.abort();
+            let _ = bg.await;
+        }
+        let flushed = self.flush().await;
+        self.inner.wal.shutdown();
+        flushed.map(|_| ())
+    }
+
+    fn start_background(&self) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let task = handle.spawn(async move {
+            let mut ticks: u64 = 0;
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                ticks += 1;
+                let Some(inner) = weak.upgrade() else { return };
+                if inner.closed.load(Ordering::Acquire) {
+                    return;
+                }
+                let engine = Engine { inner };
+                if engine.flush_due() {
+                    if let Err(e) = engine.flush().await {
+                        tracing::error!("background flush failed: {e}");
+                    }
+                }
+                if ticks % 40 == 0 {
+                    if let Err(e) = engine.compact().await {
+                        tracing::error!("background compaction failed: {e}");
+                    }
+                }
+            }
+        });
+        if let Ok(mut b) = self.inner.background.lock() {
+            *b = Some(task);
+        }
+    }
+
+    fn flush_due(&self) -> bool {
+        let Ok(s) = self.inner.state.read() else {
+            return false;
+        };
+        let c = &self.inner.config;
+        let old = s
+            .active
+            .oldest()
+            .is_some_and(|t| t.elapsed() >= Duration::from_secs(c.flush_interval_secs));
+        // frozen memtables are left only by a failed flush: retry it
+        s.unflushed_bytes() >= c.flush_bytes || old || !s.frozen.is_empty()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.wal.shutdown();
+    }
+}
+
+/// Intersection of two ascending lists.
+fn intersect_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Deletes segment files the manifest does not reference (left by a crash
+/// between upload and commit, or between commit and deletion).
+async fn remove_orphans(store: &dyn ObjectStore, manifest: &Manifest) -> Result<()> {
+    let mut live = std::collections::HashSet::new();
+    for s in manifest.state().segments.values() {
+        live.insert(s.parquet_path.clone());
+        live.insert(s.index_path.clone());
+    }
+    let listed: Vec<_> = store
+        .list(None)
+        .try_collect()
+        .await
+        .map_err(|e| Error::store("<root>", e))?;
+    for meta in listed {
+        let key = meta.location.to_string();
+        if key.starts_with(manifest::PREFIX) || live.contains(&key) {
+            continue;
+        }
+        if key.ends_with(".parquet") || key.ends_with(".index") {
+            tracing::info!(key, "removing orphaned segment file");
+            store
+                .delete(&meta.location)
+                .await
+                .map_err(|e| Error::store(&key, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,110 @@
+//! Compaction of small segments and deletion of obsolete files.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use object_store::ObjectStoreExt;
+
+use super::flush::build_segments;
+use super::{Engine, poisoned};
+use crate::error::{Error, Result};
+use crate::segment::{SegmentMeta, hour_of, reader};
+
+/// What one compaction pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactStats {
+    pub partitions: usize,
+    pub segments_merged: usize,
+    pub segments_written: usize,
+    pub files_deleted: usize,
+}
+
+impl Engine {
+    /// Merges the small segments of every partition that has at least
+    /// `compaction_min_segments` of them. Readers holding a snapshot keep
+    /// reading the old files, which are deleted once no snapshot holds them.
+    pub async fn compact(&self) -> Result<CompactStats> {
+        let _guard = self.inner.maintenance.lock().await;
+        let c = self.inner.config.clone();
+        let mut groups: BTreeMap<(String, i64), Vec<Arc<SegmentMeta>>> = BTreeMap::new();
+        {
+            let s = self.inner.state.read().map_err(|_| poisoned())?;
+            for m in s.segments.values() {
+                if m.rows < c.compaction_small_rows {
+                    groups
+                        .entry((m.workspace_id.clone(), hour_of(m.min_ts)))
+                        .or_default()
+                        .push(m.clone());
+                }
+            }
+        }
+        let mut stats = CompactStats::default();
+        for (_, group) in groups {
+            if group.len() < c.compaction_min_segments {
+                continue;
+            }
+            let mut batches = Vec::new();
+            for m in &group {
+                let location = m.parquet_location();
+                let bytes = self
+                    .inner
+                    .store
+                    .get(&location)
+                    .await
+                    .map_err(|e| Error::store(&location, e))?
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::store(&location, e))?;
+                batches.extend(reader::read_all(bytes, &m.id)?);
+            }
+            let files = build_segments(batches, c.row_group_rows, c.zstd_level).await?;
+            self.upload(&files).await?;
+            let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
+            let removed: Vec<String> = group.iter().map(|m| m.id.clone()).collect();
+            self.inner
+                .manifest
+                .lock()
+                .await
+                .commit(metas.clone(), removed.clone(), None)
+                .await?;
+            {
+                let mut s = self.inner.state.write().map_err(|_| poisoned())?;
+                for id in &removed {
+                    if let Some(old) = s.segments.remove(id) {
+                        s.graveyard.push(old);
+                    }
+                }
+                stats.segments_written += metas.len();
+                for m in metas {
+                    s.segments.insert(m.id.clone(), Arc::new(m));
+                }
+            }
+            stats.partitions += 1;
+            stats.segments_merged += group.len();
+        }
+        stats.files_deleted = self.collect_garbage().await?;
+        Ok(stats)
+    }
+
+    /// Deletes the files of removed segments that no snapshot holds anymore.
+    pub async fn collect_garbage(&self) -> Result<usize> {
+        let unreferenced: Vec<Arc<SegmentMeta>> = {
+            let mut s = self.inner.state.write().map_err(|_| poisoned())?;
+            let (free, held): (Vec<_>, Vec<_>) = std::mem::take(&mut s.graveyard)
+                .into_iter()
+                .partition(|m| Arc::strong_count(m) == 1);
+            s.graveyard = held;
+            free
+        };
+        let mut deleted = 0;
+        for m in unreferenced {
+            for location in [m.parquet_location(), m.index_location()] {
+                match self.inner.store.delete(&location).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => deleted += 1,
+                    Err(e) => return Err(Error::store(&location, e)),
+                }
+            }
+        }
+        Ok(deleted)
+    }
+}

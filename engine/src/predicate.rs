@@ -1,0 +1,109 @@
+//! The engine's own small predicate language for scans.
+
+use crate::segment::SegmentMeta;
+use crate::text_query::TextQuery;
+
+/// A half-open time range in microseconds: `start <= ts < end`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub start_us: Option<i64>,
+    pub end_us: Option<i64>,
+}
+
+impl TimeRange {
+    /// Narrows the range to also satisfy `other`.
+    pub fn intersect(&mut self, other: TimeRange) {
+        self.start_us = match (self.start_us, other.start_us) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.end_us = match (self.end_us, other.end_us) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Whether any instant of `[min, max]` (inclusive) falls in the range.
+    pub fn overlaps(&self, min: i64, max: i64) -> bool {
+        self.start_us.is_none_or(|s| max >= s) && self.end_us.is_none_or(|e| min < e)
+    }
+
+    /// Whether `ts` falls in the range.
+    pub fn contains(&self, ts: i64) -> bool {
+        self.overlaps(ts, ts)
+    }
+}
+
+/// What a scan must return, as far as the engine can tell: rows in `time`,
+/// whose `column` is one of the listed values for every entry of `equals`,
+/// and which match every query of `text`.
+///
+/// `time` and `equals` only prune segments (the caller filters rows again);
+/// `text` is answered exactly, for segments and memtable alike.
+#[derive(Debug, Clone, Default)]
+pub struct ScanPredicate {
+    pub time: TimeRange,
+    pub equals: Vec<(String, Vec<String>)>,
+    pub text: Vec<TextQuery>,
+}
+
+impl ScanPredicate {
+    /// Whether the segment may hold a matching row, judged by its catalog
+    /// entry alone.
+    pub fn may_match(&self, meta: &SegmentMeta) -> bool {
+        if !self.time.overlaps(meta.min_ts, meta.max_ts) {
+            return false;
+        }
+        self.equals.iter().all(|(column, values)| {
+            if column == crate::schema::col::WORKSPACE_ID {
+                return values.iter().any(|v| *v == meta.workspace_id);
+            }
+            let Some(stats) = meta.stats.get(column) else {
+                return true;
+            };
+            values.iter().any(|v| {
+                if let Some(d) = &stats.distinct {
+                    return d.binary_search(v).is_ok();
+                }
+                let above_min = stats.min.as_ref().is_none_or(|m| v >= m);
+                let below_max = stats.max.as_ref().is_none_or(|m| v <= m);
+                above_min && below_max && stats.min.is_some()
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_ranges_are_half_open() {
+        let r = TimeRange {
+            start_us: Some(10),
+            end_us: Some(20),
+        };
+        let cases = [
+            (0, 9, false),
+            (0, 10, true),
+            (19, 30, true),
+            (20, 30, false),
+        ];
+        for (min, max, want) in cases {
+            assert_eq!(r.overlaps(min, max), want, "[{min}, {max}]");
+        }
+        let mut n = TimeRange::default();
+        n.intersect(r);
+        n.intersect(TimeRange {
+            start_us: Some(15),
+            end_us: None,
+        });
+        assert_eq!(
+            n,
+            TimeRange {
+                start_us: Some(15),
+                end_us: Some(20)
+            }
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! The full-text index of a segment and its single-file bundle.
+//!
+//! The tantivy index holds one document per Parquet row; the u64 fast field
+//! `_row` stores the row ordinal, so a hit maps to a Parquet row whatever
+//! the number of tantivy segments. Text columns use tantivy's `default`
+//! analyzer with positions (phrases); id columns are single raw terms.
+//!
+//! Bundle layout (little endian), see `docs/format.md`:
+//!
+//! ```text
+//! "STRIDX01" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
+//! | file bytes ... | u32 CRC32C of everything before it
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::directory::{Directory, RamDirectory};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{IndexSettings, TantivyDocument};
+
+use crate::error::{Error, Result};
+use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS};
+use crate::text_query::TextQuery;
+
+const MAGIC: &[u8; 8] = b"STRIDX01";
+/// Name of the fast field holding the Parquet row ordinal.
+pub const ROW_FIELD: &str = "_row";
+const WRITER_HEAP_BYTES: usize = 64 << 20;
+
+/// The tantivy schema of every segment index.
+pub fn index_schema() -> Schema {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("default")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    for c in TEXT_COLUMNS {
+        b.add_text_field(c, text.clone());
+    }
+    for c in RAW_TERM_COLUMNS {
+        b.add_text_field(c, STRING);
+    }
+    b.add_u64_field(ROW_FIELD, FAST);
+    b.build()
+}
+
+fn tantivy_err(segment_id: &str) -> impl Fn(tantivy::TantivyError) -> Error + '_ {
+    move |source| Error::Index {
+        segment_id: segment_id.to_string(),
+        source,
+    }
+}
+
+/// Builds the index of `batch` and packs it into one bundle.
+pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
+    let err = tantivy_err(segment_id);
+    let schema = index_schema();
+    let dir = RamDirectory::create();
+    let index =
+        Index::create(dir.clone(), schema.clone(), IndexSettings::default()).map_err(&err)?;
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(1, WRITER_HEAP_BYTES)
+        .map_err(&err)?;
+    let mut columns: Vec<(Field, _)> = Vec::new();
+    for name in TEXT_COLUMNS.iter().chain(RAW_TERM_COLUMNS) {
+        let field = schema.get_field(name).map_err(&err)?;
+        let idx = batch.schema().index_of(name)?;
+        columns.push((field, batch.column(idx).as_string::<i32>().clone()));
+    }
+    let row_field = schema.get_field(ROW_FIELD).map_err(&err)?;
+    for row in 0..batch.num_rows() {
+        let mut doc = TantivyDocument::default();
+        for (field, arr) in &columns {
+            if arr.is_valid(row) {
+                doc.add_text(*field, arr.value(row));
+            }
+        }
+        doc.add_u64(row_field, row as u64);
+        writer.add_document(doc).map_err(&err)?;
+    }
+    writer.commit().map_err(&err)?;
+    writer.wait_merging_threads().map_err(&err)?;
+
+    let mut files: Vec<PathBuf> = index.directory().list_managed_files().into_iter().collect();
+    for extra in ["meta.json", ".managed.json"] {
+        let p = PathBuf::from(extra);
+        if !files.contains(&p)
+            && dir.exists(&p).map_err(|e| Error::Corrupt {
+                what: format!("index of segment {segment_id}"),
+                reason: e.to_string(),
+            })?
+        {
+            files.push(p);
+        }
+    }
+    files.sort();
+    let mut contents = Vec::with_capacity(files.len());
+    for f in &files {
+        let data = dir.atomic_read(f).map_err(|e| Error::Corrupt {
+            what: format!("index of segment {segment_id}"),
+            reason: format!("cannot read {}: {e}", f.display()),
+        })?;
+        contents.push(data);
+    }
+    let header_len: usize = 8
+        + 4
+        + files
+            .iter()
+            .map(|f| 2 + f.to_string_lossy().len() + 16)
+            .sum::<usize>();
+    let total: usize = header_len + contents.iter().map(Vec::len).sum::<usize>() + 4;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(files.len() as u32).to_le_bytes());
+    let mut offset = header_len as u64;
+    for (f, data) in files.iter().zip(&contents) {
+        let name = f.to_string_lossy();
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        offset += data.len() as u64;
+    }
+    for data in &contents {
+        out.extend_from_slice(data);
+    }
+    let crc = crc32c::crc32c(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+/// An opened segment index, ready to answer queries.
+pub struct SegmentIndex {
+    segment_id: String,
+    reader: IndexReader,
+    schema: Schema,
+    bytes: usize,
+}
+
+impl std::fmt::Debug for SegmentIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentIndex")
+            .field("segment_id", &self.segment_id)
+            .field("bytes", &self.bytes)
+            .finish()
+    }
+}
+
+fn corrupt(segment_id: &str, reason: impl Into<String>) -> Error {
+    Error::Corrupt {
+        what: format!("index bundle of segment {segment_id}"),
+        reason: reason.into(),
+    }
+}
+
+fn read_u64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+impl SegmentIndex {
+    /// Opens a bundle produced by [`build_bundle`], verifying its checksum.
+    pub fn open(bundle: &[u8], segment_id: &str) -> Result<SegmentIndex> {
+        let c = |r: &str| corrupt(segment_id, r);
+        if bundle.len() < MAGIC.len() + 8 || !bundle.starts_with(MAGIC) {
+            return Err(c("missing magic"));
+        }
+        let (body, crc) = bundle.split_at(bundle.len() - 4);
+        let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+        if crc32c::crc32c(body) != stored {
+            return Err(c("checksum mismatch"));
+        }
+        let count = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
+        let dir = RamDirectory::create();
+        let mut pos = 12;
+        for _ in 0..count {
+            if pos + 2 > body.len() {
+                return Err(c("truncated header"));
+            }
+            let name_len = u16::from_le_bytes([body[pos], body[pos + 1]]) as usize;
+            pos += 2;
+            if pos + name_len + 16 > body.len() {
+                return Err(c("truncated header"));
+            }
+            let name = std::str::from_utf8(&body[pos..pos + name_len])
+                .map_err(|_| c("file name is not UTF-8"))?;
+            pos += name_len;
+            let offset = read_u64(body, pos) as usize;
+            let len = read_u64(body, pos + 8) as usize;
+            pos += 16;
+            let data = body
+                .get(offset..offset.saturating_add(len))
+                .ok_or_else(|| c("file range out of bounds"))?;
+            dir.atomic_write(Path::new(name), data)
+                .map_err(|e| c(&format!("cannot load {name}: {e}")))?;
+        }
+        let err = tantivy_err(segment_id);
+        let index = Index::open(dir).map_err(&err)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(&err)?;
+        Ok(SegmentIndex {
+            segment_id: segment_id.to_string(),
+            schema: index.schema(),
+            reader,
+            bytes: bundle.len(),
+        })
+    }
+
+    /// Size of the bundle this index was opened from.
+    pub fn size_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Row ordinals matching `query`, ascending.
+    pub fn search(&self, query: &TextQuery) -> Result<Vec<u32>> {
+        let err = tantivy_err(&self.segment_id);
+        let q = query.to_tantivy(&self.schema).map_err(&err)?;
+        let searcher = self.reader.searcher();
+        let mut rows = searcher.search(&q, &RowCollector).map_err(&err)?;
+        rows.sort_unstable();
+        Ok(rows)
+    }
+}
+
+/// Collects the `_row` fast field of every matching document.
+struct RowCollector;
+
+struct RowSegmentCollector {
+    column: Column<u64>,
+    rows: Vec<u32>,
+}
+
+impl Collector for RowCollector {
+    type Fruit = Vec<u32>;
+    type Child = RowSegmentCollector;
+
+    fn for_segment(
+        &self,
+        _segment_local_id: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<RowSegmentCollector> {
+        let column = segment.fast_fields().u64(ROW_FIELD)?;
+        Ok(RowSegmentCollector {
+            column,
+            rows: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<u32>>) -> tantivy::Result<Vec<u32>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for RowSegmentCollector {
+    type Fruit = Vec<u32>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(row) = self.column.first(doc) {
+            self.rows.push(row as u32);
+        }
+    }
+
+    fn harvest(self) -> Vec<u32> {
+        self.rows
+    }
+}

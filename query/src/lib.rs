@@ -1,0 +1,76 @@
+//! # strata-query
+//!
+//! SQL over Strata with Apache DataFusion: the `logs` table provider (segment
+//! pruning, full-text row selection, memtable rows), the `search()` function,
+//! JSON functions over `attributes`, and the interactive SQL shell.
+//!
+//! ```no_run
+//! # async fn demo(engine: strata_engine::Engine) -> datafusion::error::Result<()> {
+//! let ctx = strata_query::session(&engine, &strata_query::QueryConfig::default())?;
+//! let df = ctx
+//!     .sql("SELECT service, count(*) FROM logs WHERE search(message, '\"connection refused\"') GROUP BY service")
+//!     .await?;
+//! df.show().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Core types:
+//! - [`LogsTableProvider`]: translates DataFusion filters into the engine's
+//!   [`strata_engine::ScanPredicate`] ([`pushdown`]) and plans a
+//!   `DataSourceExec` over Parquet with row selections plus the memtable,
+//!   wrapped in [`LogsScanExec`] (which shows pruning in `EXPLAIN`).
+//! - [`udf::SearchFunc`]: `search(column, 'query')`.
+//! - [`shell`]: the `strata sql` REPL and output [`format`]s.
+
+pub mod config;
+pub mod format;
+pub mod pushdown;
+pub mod scan_exec;
+pub mod search;
+pub mod shell;
+pub mod table_provider;
+pub mod udf;
+
+use std::sync::Arc;
+
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use strata_engine::Engine;
+
+pub use config::QueryConfig;
+/// The DataFusion version this crate is built on, for callers' types.
+pub use datafusion;
+pub use scan_exec::LogsScanExec;
+pub use table_provider::LogsTableProvider;
+
+/// URL under which the engine's hot-tier store is registered in DataFusion.
+pub const HOT_STORE_URL: &str = "strata://hot/";
+
+/// Wraps an engine error for DataFusion.
+pub fn engine_err(e: strata_engine::Error) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
+/// A DataFusion session with the `logs` table, `search()` and the JSON
+/// functions registered.
+pub fn session(engine: &Engine, config: &QueryConfig) -> Result<SessionContext> {
+    config.validate()?;
+    let mut sc = SessionConfig::new()
+        .with_information_schema(true)
+        .with_batch_size(config.batch_size);
+    if let Some(n) = config.target_partitions {
+        sc = sc.with_target_partitions(n);
+    }
+    // Each segment's row selection only makes sense for the whole file.
+    sc.options_mut().optimizer.repartition_file_scans = false;
+    let mut ctx = SessionContext::new_with_config(sc);
+    let url = ObjectStoreUrl::parse(HOT_STORE_URL)?;
+    ctx.register_object_store(url.as_ref(), engine.store());
+    ctx.register_table(
+        "logs",
+        Arc::new(LogsTableProvider::new(engine.clone(), url)),
+    )?;
+    udf::register_all(&mut ctx)?;
+    Ok(ctx)
+}

@@ -1,0 +1,122 @@
+//! Search: the query of `strata search` and the gRPC `Search` call, as one
+//! DataFusion plan over `logs`.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::FunctionRegistry;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::prelude::{DataFrame, SessionContext, col, lit};
+use strata_engine::scan::ScanStats;
+use strata_engine::schema::col as c;
+
+use crate::pushdown::SEARCH_FUNCTION;
+use crate::scan_exec::LogsScanExec;
+
+/// Default number of records a search returns.
+pub const DEFAULT_LIMIT: usize = 100;
+/// Most records a search may return.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// What to search for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchParams {
+    /// Query in the `search()` syntax over `message`; empty matches all.
+    pub query: String,
+    pub agent_id: Option<String>,
+    pub workspace_id: Option<String>,
+    /// Inclusive start, microseconds.
+    pub start_us: Option<i64>,
+    /// Exclusive end, microseconds.
+    pub end_us: Option<i64>,
+    pub limit: usize,
+    /// Newest first (default) or oldest first.
+    pub oldest_first: bool,
+}
+
+/// Records found and how the scan was narrowed.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    pub batches: Vec<RecordBatch>,
+    pub stats: ScanStats,
+}
+
+fn ts(us: i64) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(Some(us), Some("UTC".into()))
+}
+
+/// The search as a DataFrame over `logs` (all columns).
+pub async fn search_frame(ctx: &SessionContext, p: &SearchParams) -> Result<DataFrame> {
+    if p.limit == 0 || p.limit > MAX_LIMIT {
+        return Err(DataFusionError::Plan(format!(
+            "limit must be between 1 and {MAX_LIMIT}, got {}",
+            p.limit
+        )));
+    }
+    let mut df = ctx.table("logs").await?;
+    if !p.query.trim().is_empty() {
+        let search = ctx.udf(SEARCH_FUNCTION)?;
+        df = df.filter(search.call(vec![col(c::MESSAGE), lit(p.query.clone())]))?;
+    }
+    if let Some(s) = p.start_us {
+        df = df.filter(col(c::TIMESTAMP).gt_eq(lit(ts(s))))?;
+    }
+    if let Some(e) = p.end_us {
+        df = df.filter(col(c::TIMESTAMP).lt(lit(ts(e))))?;
+    }
+    if let Some(a) = &p.agent_id {
+        df = df.filter(col(c::AGENT_ID).eq(lit(a.clone())))?;
+    }
+    if let Some(w) = &p.workspace_id {
+        df = df.filter(col(c::WORKSPACE_ID).eq(lit(w.clone())))?;
+    }
+    let asc = p.oldest_first;
+    df.sort(vec![
+        col(c::TIMESTAMP).sort(asc, false),
+        col(c::LOG_ID).sort(true, false),
+    ])?
+    .limit(0, Some(p.limit))
+}
+
+/// Finds the `logs` scan in an executed plan.
+pub fn scan_stats(plan: &Arc<dyn ExecutionPlan>) -> ScanStats {
+    let mut total = ScanStats::default();
+    let mut stack = vec![plan.clone()];
+    while let Some(p) = stack.pop() {
+        if let Some(scan) = (p.as_ref() as &dyn std::any::Any).downcast_ref::<LogsScanExec>() {
+            let s = scan.stats();
+            total.segments_total += s.segments_total;
+            total.segments_pruned_by_stats += s.segments_pruned_by_stats;
+            total.segments_pruned_by_index += s.segments_pruned_by_index;
+            total.segments_scanned += s.segments_scanned;
+            total.index_rows_selected += s.index_rows_selected;
+            total.memtable_rows += s.memtable_rows;
+        }
+        stack.extend(p.children().into_iter().cloned());
+    }
+    total
+}
+
+/// The WAL sequence of the snapshot the plan's `logs` scan reads.
+pub fn snapshot_seq(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
+    let mut stack = vec![plan.clone()];
+    while let Some(p) = stack.pop() {
+        if let Some(scan) = (p.as_ref() as &dyn std::any::Any).downcast_ref::<LogsScanExec>() {
+            return Some(scan.snapshot().last_seq);
+        }
+        stack.extend(p.children().into_iter().cloned());
+    }
+    None
+}
+
+/// Runs a search.
+pub async fn search(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResult> {
+    let plan = search_frame(ctx, p).await?.create_physical_plan().await?;
+    let batches = collect(plan.clone(), ctx.task_ctx()).await?;
+    Ok(SearchResult {
+        batches,
+        stats: scan_stats(&plan),
+    })
+}

@@ -1,0 +1,212 @@
+//! [`LogsTableProvider`]: the `logs` table.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::common::DFSchema;
+use datafusion::datasource::TableProvider;
+use datafusion::datasource::TableType;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::Result;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::parquet::arrow::arrow_reader::{RowSelection, RowSelector};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::union::UnionExec;
+use strata_engine::schema::logs_schema;
+use strata_engine::{Engine, SegmentScan};
+
+use crate::engine_err;
+use crate::pushdown;
+use crate::scan_exec::LogsScanExec;
+
+/// The `logs` table over an engine: a snapshot of segments plus memtable.
+#[derive(Debug, Clone)]
+pub struct LogsTableProvider {
+    engine: Engine,
+    store_url: ObjectStoreUrl,
+}
+
+impl LogsTableProvider {
+    /// A provider reading segments through the store registered at `store_url`.
+    pub fn new(engine: Engine, store_url: ObjectStoreUrl) -> Self {
+        LogsTableProvider { engine, store_url }
+    }
+}
+
+/// The Parquet access plan reading only `rows` (ascending ordinals).
+pub fn access_plan(row_groups: &[u64], rows: &[u32]) -> ParquetAccessPlan {
+    let mut plan = ParquetAccessPlan::new_all(row_groups.len());
+    let mut next = 0usize;
+    let mut group_start = 0u64;
+    for (g, &group_rows) in row_groups.iter().enumerate() {
+        let group_end = group_start + group_rows;
+        let mut selectors = Vec::new();
+        let mut cursor = group_start;
+        let first = next;
+        while next < rows.len() && u64::from(rows[next]) < group_end {
+            let r = u64::from(rows[next]);
+            if r > cursor {
+                selectors.push(RowSelector::skip((r - cursor) as usize));
+            }
+            // extend a run of consecutive rows
+            let mut run = 1u64;
+            while next + 1 < rows.len() && u64::from(rows[next + 1]) == r + run {
+                next += 1;
+                run += 1;
+            }
+            selectors.push(RowSelector::select(run as usize));
+            cursor = r + run;
+            next += 1;
+        }
+        if first == next {
+            plan.skip(g);
+        } else {
+            if cursor < group_end {
+                selectors.push(RowSelector::skip((group_end - cursor) as usize));
+            }
+            plan.scan_selection(g, RowSelection::from(selectors));
+        }
+        group_start = group_end;
+    }
+    plan
+}
+
+fn partitioned_file(s: &SegmentScan) -> PartitionedFile {
+    let file = PartitionedFile::new(s.meta.parquet_path.clone(), s.meta.parquet_bytes);
+    match &s.rows {
+        Some(rows) => file.with_extension(access_plan(&s.meta.row_groups, rows)),
+        None => file,
+    }
+}
+
+#[async_trait]
+impl TableProvider for LogsTableProvider {
+    fn schema(&self) -> SchemaRef {
+        logs_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters.iter().map(|f| pushdown::classify(f)).collect())
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let schema = logs_schema();
+        let predicate = pushdown::to_predicate(filters)?;
+        let snapshot = self.engine.snapshot().map_err(engine_err)?;
+        let plan = self
+            .engine
+            .plan_scan(snapshot, &predicate)
+            .await
+            .map_err(engine_err)?;
+
+        let mut children: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
+        if !plan.segments.is_empty() {
+            let mut source = ParquetSource::new(schema.clone()).with_enable_page_index(true);
+            // Statistics pruning (row groups, pages) from the non-search filters.
+            let prunable: Vec<Expr> = filters
+                .iter()
+                .filter(|f| !pushdown::is_search(f))
+                .cloned()
+                .collect();
+            if let Some(expr) = conjunction(prunable) {
+                let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+                source = source.with_predicate(state.create_physical_expr(expr, &df_schema)?);
+            }
+            // Newest segments first in every group, so a TopK on timestamp
+            // tightens its dynamic filter early and prunes older files.
+            let partitions = state.config().target_partitions().max(1);
+            let groups_n = partitions.min(plan.segments.len());
+            let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups_n];
+            for (i, s) in plan.segments.iter().enumerate() {
+                groups[i % groups_n].push(partitioned_file(s));
+            }
+            let config = FileScanConfigBuilder::new(self.store_url.clone(), Arc::new(source))
+                .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
+                .with_projection_indices(projection.cloned())?
+                .with_limit(limit)
+                .build();
+            children.push(DataSourceExec::from_data_source(config));
+        }
+        if !plan.memtable.is_empty() {
+            let mem = MemorySourceConfig::try_new(
+                &[plan.memtable.clone()],
+                schema.clone(),
+                projection.cloned(),
+            )?
+            .with_limit(limit);
+            children.push(DataSourceExec::from_data_source(mem));
+        }
+        let input: Arc<dyn ExecutionPlan> = match children.len() {
+            0 => {
+                let projected = match projection {
+                    Some(p) => Arc::new(schema.project(p)?),
+                    None => schema,
+                };
+                Arc::new(EmptyExec::new(projected))
+            }
+            1 => children.remove(0),
+            _ => UnionExec::try_new(children)?,
+        };
+        Ok(Arc::new(LogsScanExec::new(
+            input,
+            plan.stats,
+            Arc::new(plan.snapshot),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::datasource::physical_plan::parquet::RowGroupAccess;
+
+    #[test]
+    fn access_plan_selects_exactly_the_rows() {
+        // 3 row groups of 4 rows: rows 1,2 (g0), none (g1), 8, 11 (g2)
+        let plan = access_plan(&[4, 4, 4], &[1, 2, 8, 11]);
+        let groups = plan.inner();
+        assert_eq!(groups[1], RowGroupAccess::Skip);
+        let sel = |g: usize| match &groups[g] {
+            RowGroupAccess::Selection(s) => s.iter().cloned().collect::<Vec<_>>(),
+            other => panic!("group {g}: {other:?}"),
+        };
+        assert_eq!(
+            sel(0),
+            vec![
+                RowSelector::skip(1),
+                RowSelector::select(2),
+                RowSelector::skip(1)
+            ]
+        );
+        assert_eq!(
+            sel(2),
+            vec![
+                RowSelector::select(1),
+                RowSelector::skip(2),
+                RowSelector::select(1)
+            ]
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! SQL and search() over memtable + several segments, before and after
+//! compaction and restart, against brute-force scans of the same records.
+
+use std::collections::BTreeSet;
+
+use strata_engine::sample::{SampleConfig, generate};
+use strata_engine::{Engine, EngineConfig, StructuredLog};
+use strata_query::datafusion::prelude::SessionContext;
+use strata_query::{QueryConfig, session};
+use strata_tests::{counts, has_phrase, has_prefix, has_word, oracle_counts, strings};
+
+const N: usize = 24_000;
+
+fn corpus() -> Vec<StructuredLog> {
+    generate(
+        &SampleConfig {
+            total: N,
+            duration_us: 6 * 3_600_000_000,
+            ..SampleConfig::default()
+        },
+        N,
+    )
+}
+
+type Oracle = Box<dyn Fn(&StructuredLog) -> bool>;
+
+/// (SQL condition on logs, the same condition as a brute-force predicate)
+fn conditions(records: &[StructuredLog]) -> Vec<(String, Oracle)> {
+    let some_trace = records
+        .iter()
+        .find_map(|r| r.trace_id.clone())
+        .expect("corpus has traces");
+    let some_agent = records
+        .iter()
+        .find(|r| has_word(&r.message, "error"))
+        .expect("corpus has error messages")
+        .agent_id
+        .clone();
+    let t0 = records[N / 4].timestamp_us;
+    let t1 = records[N / 2].timestamp_us;
+    let ts = |us: i64| {
+        chrono::DateTime::from_timestamp_micros(us)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    };
+    let trace = some_trace.clone();
+    let agent = some_agent.clone();
+    vec![
+        ("true".into(), Box::new(|_| true)),
+        (
+            "search(message, 'timeout')".into(),
+            Box::new(|r| has_word(&r.message, "timeout")),
+        ),
+        (
+            "search(message, '\"connection refused\"')".into(),
+            Box::new(|r| has_phrase(&r.message, &["connection", "refused"])),
+        ),
+        (
+            "search(message, 'cache AND NOT miss')".into(),
+            Box::new(|r| has_word(&r.message, "cache") && !has_word(&r.message, "miss")),
+        ),
+        (
+            "search(message, 'tool OR (rate AND limit)')".into(),
+            Box::new(|r| {
+                has_word(&r.message, "tool")
+                    || (has_word(&r.message, "rate") && has_word(&r.message, "limit"))
+            }),
+        ),
+        (
+            "search(message, 'retriev*')".into(),
+            Box::new(|r| has_prefix(&r.message, "retriev")),
+        ),
+        (
+            format!("search(message, 'trace_id:{some_trace}')"),
+            Box::new(move |r| r.trace_id.as_deref() == Some(trace.as_str())),
+        ),
+        (
+            format!("search(message, 'agent_id:{some_agent} AND error')"),
+            Box::new(move |r| r.agent_id == agent && has_word(&r.message, "error")),
+        ),
+        (
+            "search(error_message, 'timed OR refused')".into(),
+            Box::new(|r| {
+                r.error
+                    .as_ref()
+                    .and_then(|e| e.message.as_deref())
+                    .is_some_and(|m| has_word(m, "timed") || has_word(m, "refused"))
+            }),
+        ),
+        (
+            format!(
+                "timestamp >= '{}' AND timestamp < '{}' AND search(message, 'documents')",
+                ts(t0),
+                ts(t1)
+            ),
+            Box::new(move |r| {
+                r.timestamp_us >= t0 && r.timestamp_us < t1 && has_word(&r.message, "documents")
+            }),
+        ),
+        (
+            "workspace_id = 'ws-acme' AND log_level IN ('error', 'fatal')".into(),
+            Box::new(|r| {
+                r.context.workspace_id == "ws-acme"
+                    && matches!(r.log_level.as_str(), "error" | "fatal")
+            }),
+        ),
+    ]
+}
+
+async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
+    let sql = |q: String| async move {
+        ctx.sql(&q)
+            .await
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
+    };
+    for (cond, oracle) in conditions(records) {
+        let got: BTreeSet<String> = strings(
+            &sql(format!("SELECT log_id FROM logs WHERE {cond}")).await,
+            "log_id",
+        )
+        .into_iter()
+        .collect();
+        let want: BTreeSet<String> = records
+            .iter()
+            .filter(|r| oracle(r))
+            .map(|r| r.log_id.clone())
+            .collect();
+        assert!(!want.is_empty(), "{stage}: oracle empty for {cond}");
+        assert_eq!(got.len(), want.len(), "{stage}: count for {cond}");
+        assert_eq!(got, want, "{stage}: rows for {cond}");
+    }
+    let by_level = sql("SELECT log_level, count(*) AS n FROM logs GROUP BY log_level".into()).await;
+    assert_eq!(
+        counts(&by_level, "log_level", "n"),
+        oracle_counts(records, |r| r.log_level.to_string()),
+        "{stage}: group by level"
+    );
+    let by_service = sql(
+        "SELECT service, count(*) AS n FROM logs WHERE workspace_id = 'ws-globex' GROUP BY service"
+            .into(),
+    )
+    .await;
+    assert_eq!(
+        counts(&by_service, "service", "n"),
+        oracle_counts(
+            records
+                .iter()
+                .filter(|r| r.context.workspace_id == "ws-globex"),
+            |r| r.service.clone().unwrap_or_else(|| "<null>".into())
+        ),
+        "{stage}: group by service"
+    );
+    // newest first with a limit
+    let newest = sql(
+        "SELECT log_id FROM logs WHERE search(message, 'completed') ORDER BY timestamp DESC, log_id LIMIT 7"
+            .into(),
+    )
+    .await;
+    let mut want: Vec<&StructuredLog> = records
+        .iter()
+        .filter(|r| has_word(&r.message, "completed"))
+        .collect();
+    want.sort_by(|a, b| {
+        b.timestamp_us
+            .cmp(&a.timestamp_us)
+            .then(a.log_id.cmp(&b.log_id))
+    });
+    let want: Vec<String> = want.iter().take(7).map(|r| r.log_id.clone()).collect();
+    assert_eq!(strings(&newest, "log_id"), want, "{stage}: newest first");
+}
+
+fn config(dir: &std::path::Path) -> EngineConfig {
+    EngineConfig {
+        background_tasks: false,
+        compaction_min_segments: 2,
+        ..EngineConfig::new(dir)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
+    let records = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    // three flushes (many (workspace, hour) segments) and a memtable tail
+    for (i, chunk) in records.chunks(N / 4).enumerate() {
+        engine.ingest(chunk).await.unwrap();
+        if i < 3 {
+            engine.flush().await.unwrap();
+        }
+    }
+    let stats = engine.stats().unwrap();
+    assert!(stats.segments >= 6, "{stats:?}");
+    assert_eq!(stats.memtable_rows as usize, N / 4);
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    check(&ctx, &records, "memtable + segments").await;
+
+    // a plan made before compaction still reads the same rows after it
+    let cond = "search(message, 'timeout') OR log_level = 'fatal'";
+    let plan = ctx
+        .sql(&format!("SELECT log_id FROM logs WHERE {cond}"))
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    engine.flush().await.unwrap();
+    let compacted = engine.compact().await.unwrap();
+    assert!(compacted.segments_merged > 0, "{compacted:?}");
+    let batches = strata_query::datafusion::physical_plan::collect(plan, ctx.task_ctx())
+        .await
+        .unwrap();
+    let got: BTreeSet<String> = strings(&batches, "log_id").into_iter().collect();
+    let want: BTreeSet<String> = records
+        .iter()
+        .filter(|r| has_word(&r.message, "timeout") || r.log_level.as_str() == "fatal")
+        .map(|r| r.log_id.clone())
+        .collect();
+    assert_eq!(got, want, "plan from before compaction");
+    check(&ctx, &records, "after compaction").await;
+
+    engine.close().await.unwrap();
+    drop(ctx);
+    drop(engine);
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    check(&ctx, &records, "after restart").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_shows_pruning_and_bad_queries_are_named() {
+    let records = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    engine.ingest(&records).await.unwrap();
+    engine.flush().await.unwrap();
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    let total = engine.stats().unwrap().segments;
+    let plan = ctx
+        .sql("EXPLAIN SELECT count(*) FROM logs WHERE workspace_id = 'ws-acme' AND search(message, '\"connection refused\"')")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = strings(&plan, "plan").join("\n");
+    let want_rows = records
+        .iter()
+        .filter(|r| {
+            r.context.workspace_id == "ws-acme"
+                && has_phrase(&r.message, &["connection", "refused"])
+        })
+        .count();
+    let line = text
+        .lines()
+        .find(|l| l.contains("LogsScanExec"))
+        .unwrap_or_else(|| panic!("no LogsScanExec in\n{text}"));
+    assert!(line.contains(&format!("segments={total}")), "{line}");
+    assert!(
+        !line.contains("pruned_by_stats=0"),
+        "workspace filter prunes: {line}"
+    );
+    assert!(
+        line.contains(&format!("index_rows_selected={want_rows}")),
+        "{line}"
+    );
+
+    let err = ctx
+        .sql("SELECT * FROM logs WHERE search(message, 'foo AND')")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("search()"), "{err}");
+    let err = ctx
+        .sql("SELECT * FROM logs WHERE search(message, 'nosuchfield:x')")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nosuchfield"), "{err}");
+}
