@@ -117,7 +117,8 @@ pub(crate) struct Inner {
     closed: AtomicBool,
     background: Mutex<Option<tokio::task::JoinHandle<()>>>,
     live: tokio::sync::broadcast::Sender<Committed>,
-    _lock: DirLock,
+    /// Released by `close`, so another opener may proceed.
+    lock: Mutex<Option<DirLock>>,
 }
 
 /// A data directory opened for ingest and queries. Cheap to clone.
@@ -222,7 +223,7 @@ impl Engine {
                 closed: AtomicBool::new(false),
                 background: Mutex::new(None),
                 live,
-                _lock: lock,
+                lock: Mutex::new(Some(lock)),
             }),
         };
         if engine.inner.config.background_tasks {
@@ -417,8 +418,9 @@ impl Engine {
         })
     }
 
-    /// Flushes what is in memory, stops background work and the WAL writer.
-    /// Ingest calls after this fail with [`Error::Shutdown`].
+    /// Flushes what is in memory, stops background work and the WAL writer,
+    /// and releases the data directory. Ingest calls after this fail with
+    /// [`Error::Shutdown`].
     pub async fn close(&self) -> Result<()> {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
@@ -430,6 +432,9 @@ impl Engine {
         }
         let flushed = self.flush().await;
         self.inner.wal.shutdown();
+        if let Ok(mut lock) = self.inner.lock.lock() {
+            lock.take();
+        }
         flushed.map(|_| ())
     }
 
