@@ -6,7 +6,7 @@ NDJSON, then checks Search, Sql and error codes against brute-force oracles
 computed here from what was sent. Every check is counted; a failure is
 printed and the run goes on. The last line is
 
-    python client: N passed, M failed
+    python-client: N passed, M failed
 
 and the exit status is 0 only when M is 0.
 

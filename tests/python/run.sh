@@ -7,7 +7,7 @@
 # it with SIGTERM (which flushes), starts it again on the same data directory
 # and runs the queries again (now over segments). The server is always
 # stopped and the temporary directory removed. Last line:
-# `python client: N passed, M failed`; the exit status is 0 only if M is 0.
+# `python-client: N passed, M failed`; the exit status is 0 only if M is 0.
 #
 #   tests/python/run.sh                 # after `cargo build`
 #   STRATA_BIN=target/release/strata tests/python/run.sh
@@ -28,7 +28,7 @@ pins=(grpcio==1.84.0 grpcio-tools==1.84.0 protobuf==7.36.2 pyarrow==25.0.1)
 
 fail() {
     echo "run.sh: $*" >&2
-    echo "python client: 0 passed, 1 failed"
+    echo "python-client: 0 passed, 1 failed"
     exit 1
 }
 
@@ -179,5 +179,5 @@ else
     failed=$((failed + 1))
 fi
 
-echo "python client: $passed passed, $failed failed"
+echo "python-client: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
