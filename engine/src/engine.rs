@@ -96,11 +96,11 @@ impl WalSink for Sink {
     }
 
     fn rotated(&self, last_seq: u64) {
-        if let Ok(mut s) = self.state.write() {
-            if !s.active.is_empty() {
-                let table = std::mem::take(&mut s.active);
-                s.frozen.push(FrozenMemtable { last_seq, table });
-            }
+        if let Ok(mut s) = self.state.write()
+            && !s.active.is_empty()
+        {
+            let table = std::mem::take(&mut s.active);
+            s.frozen.push(FrozenMemtable { last_seq, table });
         }
     }
 }
@@ -453,15 +453,15 @@ impl Engine {
                     return;
                 }
                 let engine = Engine { inner };
-                if engine.flush_due() {
-                    if let Err(e) = engine.flush().await {
-                        tracing::error!("background flush failed: {e}");
-                    }
+                if engine.flush_due()
+                    && let Err(e) = engine.flush().await
+                {
+                    tracing::error!("background flush failed: {e}");
                 }
-                if ticks % 40 == 0 {
-                    if let Err(e) = engine.compact().await {
-                        tracing::error!("background compaction failed: {e}");
-                    }
+                if ticks.is_multiple_of(40)
+                    && let Err(e) = engine.compact().await
+                {
+                    tracing::error!("background compaction failed: {e}");
                 }
             }
         });

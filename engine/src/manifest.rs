@@ -171,11 +171,11 @@ impl Manifest {
             .await
             .map_err(|e| Error::store(&path, e))?;
         apply(&mut self.state, c);
-        if n % CHECKPOINT_EVERY == 0 {
-            if let Err(e) = self.checkpoint().await {
-                // The commit is durable; a missing checkpoint only slows loading.
-                tracing::warn!("manifest checkpoint at commit {n} failed: {e}");
-            }
+        if n.is_multiple_of(CHECKPOINT_EVERY)
+            && let Err(e) = self.checkpoint().await
+        {
+            // The commit is durable; a missing checkpoint only slows loading.
+            tracing::warn!("manifest checkpoint at commit {n} failed: {e}");
         }
         Ok(())
     }
@@ -206,10 +206,10 @@ impl Manifest {
             .await
             .map_err(|e| Error::store(&prefix, e))?;
         for meta in listed {
-            if let Some((m, _)) = parse_name(&meta.location) {
-                if m < n || (m == n && meta.location != path) {
-                    let _ = self.store.delete(&meta.location).await;
-                }
+            if let Some((m, _)) = parse_name(&meta.location)
+                && (m < n || (m == n && meta.location != path))
+            {
+                let _ = self.store.delete(&meta.location).await;
             }
         }
         Ok(())

@@ -56,7 +56,7 @@ impl ScanPredicate {
         }
         self.equals.iter().all(|(column, values)| {
             if column == crate::schema::col::WORKSPACE_ID {
-                return values.iter().any(|v| *v == meta.workspace_id);
+                return values.contains(&meta.workspace_id);
             }
             let Some(stats) = meta.stats.get(column) else {
                 return true;

@@ -151,7 +151,7 @@ impl TableProvider for LogsTableProvider {
         }
         if !plan.memtable.is_empty() {
             let mem = MemorySourceConfig::try_new(
-                &[plan.memtable.clone()],
+                std::slice::from_ref(&plan.memtable),
                 schema.clone(),
                 projection.cloned(),
             )?

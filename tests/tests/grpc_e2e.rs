@@ -32,11 +32,13 @@ struct Server {
 
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = ServerConfig::default();
-    cfg.data_dir = dir.path().to_path_buf();
-    cfg.engine = EngineConfig {
-        flush_bytes: 8 << 20,
-        ..EngineConfig::new(dir.path())
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        engine: EngineConfig {
+            flush_bytes: 8 << 20,
+            ..EngineConfig::new(dir.path())
+        },
+        ..ServerConfig::default()
     };
     let engine = Engine::open(cfg.engine.clone()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -230,7 +232,8 @@ async fn ingest_search_sql_and_tail_match_an_oracle() {
     let all: Vec<StructuredLog> = records.iter().chain(&more).cloned().collect();
 
     // Search against a brute-force scan
-    let cases: Vec<(SearchRequest, Box<dyn Fn(&StructuredLog) -> bool>)> = vec![
+    type Oracle = Box<dyn Fn(&StructuredLog) -> bool>;
+    let cases: Vec<(SearchRequest, Oracle)> = vec![
         (
             SearchRequest {
                 query: "timeout".into(),

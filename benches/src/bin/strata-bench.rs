@@ -46,9 +46,11 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 async fn start_server(dir: &std::path::Path) -> (String, Engine) {
-    let mut cfg = ServerConfig::default();
-    cfg.data_dir = dir.to_path_buf();
-    cfg.engine = EngineConfig::new(dir);
+    let cfg = ServerConfig {
+        data_dir: dir.to_path_buf(),
+        engine: EngineConfig::new(dir),
+        ..ServerConfig::default()
+    };
     let engine = Engine::open(cfg.engine.clone()).await.expect("engine");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

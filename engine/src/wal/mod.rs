@@ -312,11 +312,11 @@ impl Writer {
             self.sink.committed(seq, batch);
             let _ = reply.send(Ok(seq));
         }
-        if self.file_len >= self.options.max_file_bytes {
-            if let Err(e) = self.rotate_file() {
-                tracing::error!("WAL rotation failed: {e}");
-                self.failed = Some(e.to_string());
-            }
+        if self.file_len >= self.options.max_file_bytes
+            && let Err(e) = self.rotate_file()
+        {
+            tracing::error!("WAL rotation failed: {e}");
+            self.failed = Some(e.to_string());
         }
     }
 }

@@ -41,10 +41,10 @@ pub async fn run(cfg: ServerConfig, demo: Option<usize>) -> Result<ExitCode> {
     let mut term = signal(SignalKind::terminate()).map_err(io("signal handler"))?;
     let mut int = signal(SignalKind::interrupt()).map_err(io("signal handler"))?;
     let engine = super::open_engine(&cfg).await?;
-    if let Some(n) = demo {
-        if load_demo(&engine, n).await? {
-            tracing::info!(records = n, "loaded sample data");
-        }
+    if let Some(n) = demo
+        && load_demo(&engine, n).await?
+    {
+        tracing::info!(records = n, "loaded sample data");
     }
     let listener = TcpListener::bind(addr)
         .await
