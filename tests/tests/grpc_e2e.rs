@@ -390,7 +390,22 @@ async fn ingest_search_sql_and_tail_match_an_oracle() {
         "{names:?}"
     );
 
+    // a graceful stop ends live tails instead of waiting for them
+    let mut idle_tail = client(&server.url)
+        .await
+        .tail(TailRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     let Server { mut stop, task, .. } = server;
     let _ = stop.take().unwrap().send(());
-    task.await.unwrap();
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("the server stops while a tail is open")
+        .unwrap();
+    match idle_tail.next().await {
+        Some(Err(s)) => assert_eq!(s.code(), Code::Unavailable, "{s}"),
+        None => {}
+        other => panic!("unexpected tail item after shutdown: {other:?}"),
+    }
 }

@@ -40,16 +40,25 @@ pub struct LogServiceImpl {
     ctx: SessionContext,
     limits: ServiceLimits,
     ingest_permits: Arc<Semaphore>,
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl LogServiceImpl {
-    pub fn new(engine: Engine, ctx: SessionContext, limits: ServiceLimits) -> Self {
+    /// `stopping` turns true when the server starts shutting down; live
+    /// tails then end with UNAVAILABLE.
+    pub fn new(
+        engine: Engine,
+        ctx: SessionContext,
+        limits: ServiceLimits,
+        stopping: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
         let permits = Arc::new(Semaphore::new(limits.max_concurrent_ingests));
         LogServiceImpl {
             engine,
             ctx,
             limits,
             ingest_permits: permits,
+            stopping,
         }
     }
 
@@ -247,6 +256,7 @@ impl LogService for LogServiceImpl {
                 raw_query: r.query,
             },
             self.limits.tail_buffer_records,
+            self.stopping.clone(),
         )
         .await?;
         Ok(Response::new(stream))

@@ -59,7 +59,14 @@ pub async fn serve(
         tail_buffer_records: cfg.tail_buffer_records,
         max_record_bytes: cfg.engine.max_record_bytes,
     };
-    let service = LogServiceServer::new(LogServiceImpl::new(engine, ctx, limits))
+    // Tail streams never end on their own: tell them when shutdown starts so
+    // the graceful stop does not wait for them.
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    };
+    let service = LogServiceServer::new(LogServiceImpl::new(engine, ctx, limits, stopping))
         .max_decoding_message_size(cfg.max_request_bytes)
         .max_encoding_message_size(usize::MAX);
     let (health_reporter, health) = tonic_health::server::health_reporter();

@@ -70,6 +70,7 @@ pub async fn tail_stream(
     ctx: SessionContext,
     filter: TailFilter,
     buffer: usize,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Result<std::pin::Pin<Box<dyn futures::Stream<Item = Result<LogRecord, Status>> + Send>>, Status>
 {
     let (snapshot, mut live) = engine
@@ -125,7 +126,11 @@ pub async fn tail_stream(
             }
         }
         loop {
-            let committed = match live.recv().await {
+            let received = tokio::select! {
+                r = live.recv() => r,
+                _ = stopping.wait_for(|s| *s) => Err(RecvError::Closed),
+            };
+            let committed = match received {
                 Ok(c) => c,
                 Err(RecvError::Lagged(_)) => return fail(too_slow(), tx),
                 Err(RecvError::Closed) => {
