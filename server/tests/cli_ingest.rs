@@ -195,3 +195,98 @@ fn ingest_reports_rejections_by_line_and_exits_1() {
     assert!(!out.status.success());
     assert!(err.contains("locked by another strata process"), "{err}");
 }
+
+#[test]
+fn cli_commands_work_through_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = strata()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .strip_prefix("strata listening on ")
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .to_string();
+    let url = format!("http://{addr}");
+
+    // tail first, so it sees what is ingested next
+    let mut tail = strata()
+        .args(["tail", "--server", &url, "--format", "ndjson", "hello"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+
+    let file = dir.path().join("in.ndjson");
+    let good = r#"{"agent_id":"a1","timestamp":"2026-01-05T10:00:00Z","log_level":"info","message":"hello world","context":{"workspace_id":"w1"}}"#;
+    std::fs::write(
+        &file,
+        format!("{good}\n{{oops\n{}\n", good.replace("hello", "second")),
+    )
+    .unwrap();
+    let out = strata()
+        .args(["ingest", "--server", &url])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(":2: invalid JSON"), "{stdout}");
+    assert!(
+        stdout.contains("accepted 2 record(s), rejected 1"),
+        "{stdout}"
+    );
+
+    let mut line = String::new();
+    BufReader::new(tail.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = tail.kill();
+    let _ = tail.wait();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["message"], "hello world", "{line}");
+
+    let out = strata()
+        .args([
+            "search",
+            "--server",
+            &url,
+            "--format",
+            "ndjson",
+            "second OR hello",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let messages: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["message"].to_string())
+        .collect();
+    assert_eq!(messages.len(), 2, "{text}");
+
+    let out = strata()
+        .args(["sql", "--server", &url, "--format", "csv", "-c"])
+        .arg("SELECT count(*) AS n FROM logs WHERE search(message, 'world')")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n2\n");
+
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -23,15 +23,29 @@ enum Target {
 }
 
 impl Target {
+    /// The decoder to run on the reader thread (local ingest decodes there,
+    /// a server decodes what it receives).
+    fn decoder(&self) -> Option<usize> {
+        match self {
+            Target::Local {
+                max_record_bytes, ..
+            } => Some(*max_record_bytes),
+            Target::Remote(_) => None,
+        }
+    }
+
     /// Stores one chunk of NDJSON; returns (accepted, rejections with
     /// indexes relative to the chunk) once the accepted ones are durable.
-    async fn send(&mut self, chunk: &[u8]) -> Result<(u64, Vec<Rejection>)> {
+    async fn send(&mut self, chunk: Chunk) -> Result<(u64, Vec<Rejection>)> {
         match self {
             Target::Local {
                 engine,
                 max_record_bytes,
             } => {
-                let decoded = ndjson::decode_batch(chunk, *max_record_bytes);
+                let decoded = match chunk.decoded {
+                    Some(d) => d,
+                    None => ndjson::decode_batch(&chunk.bytes, *max_record_bytes),
+                };
                 loop {
                     match engine.ingest(&decoded.records).await {
                         Ok(o) => return Ok((o.accepted as u64, decoded.rejections)),
@@ -45,7 +59,7 @@ impl Target {
             Target::Remote(client) => {
                 let mut backoff = Duration::from_millis(50);
                 loop {
-                    match client.ingest_ndjson(chunk.to_vec()).await {
+                    match client.ingest_ndjson(chunk.bytes.clone()).await {
                         Ok(r) => {
                             let rejections = r
                                 .rejected
@@ -113,6 +127,13 @@ pub async fn run(
     })
 }
 
+/// A run of lines read (and, for local ingest, decoded) ahead of storing.
+struct Chunk {
+    bytes: Vec<u8>,
+    lines: usize,
+    decoded: Option<ndjson::Decoded>,
+}
+
 async fn ingest_files(
     target: &mut Target,
     files: &[PathBuf],
@@ -121,8 +142,8 @@ async fn ingest_files(
     totals: &mut Totals,
 ) -> Result<()> {
     for path in files {
-        let (reader, size): (Box<dyn Read>, Option<u64>) = if path.as_os_str() == "-" {
-            (Box::new(std::io::stdin().lock()), None)
+        let (reader, size): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
+            (Box::new(std::io::stdin()), None)
         } else {
             let f = std::fs::File::open(path).map_err(|source| Error::Io {
                 what: path.display().to_string(),
@@ -155,47 +176,76 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
     }
 }
 
+/// Reads `batch`-line chunks on a thread of its own (decoding them when
+/// `decode` is set), at most two ahead of the writer.
+fn spawn_reader(
+    mut reader: impl BufRead + Send + 'static,
+    name: String,
+    batch: usize,
+    decode: Option<usize>,
+    bar: ProgressBar,
+) -> tokio::sync::mpsc::Receiver<Result<Chunk>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    std::thread::spawn(move || {
+        loop {
+            let mut bytes = Vec::with_capacity(batch * 512);
+            let mut lines = 0;
+            while lines < batch {
+                match reader.read_until(b'\n', &mut bytes) {
+                    Ok(0) => break,
+                    Ok(_) => lines += 1,
+                    Err(source) => {
+                        let _ = tx.blocking_send(Err(Error::Io {
+                            what: name.clone(),
+                            source,
+                        }));
+                        return;
+                    }
+                }
+            }
+            if lines == 0 {
+                return;
+            }
+            bar.inc(bytes.len() as u64);
+            let decoded = decode.map(|max| ndjson::decode_batch(&bytes, max));
+            let chunk = Chunk {
+                bytes,
+                lines,
+                decoded,
+            };
+            if tx.blocking_send(Ok(chunk)).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 async fn ingest_stream(
     target: &mut Target,
     path: &Path,
-    mut reader: impl BufRead,
+    reader: impl BufRead + Send + 'static,
     checkpoints: bool,
     batch: usize,
     totals: &mut Totals,
     bar: &ProgressBar,
 ) -> Result<()> {
     let name = path.display().to_string();
-    let mut chunk = Vec::with_capacity(batch * 512);
-    let mut lines_in_chunk = 0usize;
+    let mut chunks = spawn_reader(reader, name.clone(), batch, target.decoder(), bar.clone());
     let mut first_line = 0usize; // zero-based line number of the chunk's first line
-    loop {
-        let before = chunk.len();
-        let n = reader
-            .read_until(b'\n', &mut chunk)
-            .map_err(|source| Error::Io {
-                what: name.clone(),
-                source,
-            })?;
-        if n > 0 {
-            lines_in_chunk += 1;
-            bar.inc((chunk.len() - before) as u64);
+    while let Some(chunk) = chunks.recv().await {
+        let chunk = chunk?;
+        let lines = chunk.lines;
+        let (accepted, rejections) = target.send(chunk).await?;
+        for r in &rejections {
+            println!("rejected {name}:{}: {}", first_line + r.index + 1, r.reason);
         }
-        if lines_in_chunk == batch || (n == 0 && lines_in_chunk > 0) {
-            let (accepted, rejections) = target.send(&chunk).await?;
-            for r in &rejections {
-                println!("rejected {name}:{}: {}", first_line + r.index + 1, r.reason);
-            }
-            totals.rejected += rejections.len() as u64;
-            totals.accepted += accepted;
-            first_line += lines_in_chunk;
-            if checkpoints {
-                println!("durable {name} {first_line}");
-            }
-            chunk.clear();
-            lines_in_chunk = 0;
-        }
-        if n == 0 {
-            return Ok(());
+        totals.rejected += rejections.len() as u64;
+        totals.accepted += accepted;
+        first_line += lines;
+        if checkpoints {
+            println!("durable {name} {first_line}");
         }
     }
+    Ok(())
 }
