@@ -26,6 +26,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Write generated agent-platform logs as StructuredLog NDJSON.
+    Gen {
+        /// Records to write.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Seed of the generator (same seed, same bytes).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output file ('-' for standard output).
+        #[arg(long, default_value = "-")]
+        out: String,
+    },
     /// Ingest and search over gRPC against an in-process server.
     Grpc {
         /// Records ingested per client-count run.
@@ -157,9 +169,40 @@ async fn grpc(records: usize, clients: Vec<usize>, searches: usize) {
     }
 }
 
+fn gen_ndjson(records: usize, seed: u64, out: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let sink: Box<dyn Write> = if out == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(out)?)
+    };
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
+    let mut generator = SampleGenerator::new(SampleConfig {
+        seed,
+        total: records,
+        ..SampleConfig::default()
+    });
+    let mut left = records;
+    while left > 0 {
+        let n = left.min(10_000);
+        for r in generator.generate(n) {
+            w.write_all(strata_engine::sample::to_ndjson_line(&r).as_bytes())?;
+            w.write_all(b"\n")?;
+        }
+        left -= n;
+    }
+    w.flush()
+}
+
 #[tokio::main]
 async fn main() {
     match Cli::parse().command {
+        Cmd::Gen { records, seed, out } => {
+            if let Err(e) = gen_ndjson(records, seed, &out) {
+                eprintln!("strata-bench gen: {e}");
+                std::process::exit(1);
+            }
+        }
         Cmd::Grpc {
             records,
             clients,
