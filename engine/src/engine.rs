@@ -366,6 +366,21 @@ impl Engine {
         })
     }
 
+    /// The whole object at `location` of the hot-tier store.
+    pub(crate) async fn read_object(
+        &self,
+        location: &object_store::path::Path,
+    ) -> Result<bytes::Bytes> {
+        self.inner
+            .store
+            .get(location)
+            .await
+            .map_err(|e| Error::store(location, e))?
+            .bytes()
+            .await
+            .map_err(|e| Error::store(location, e))
+    }
+
     /// The opened full-text index of a segment (cached).
     pub async fn open_index(&self, meta: &SegmentMeta) -> Result<Arc<SegmentIndex>> {
         {
@@ -377,16 +392,7 @@ impl Engine {
                 return Ok(index);
             }
         }
-        let location = meta.index_location();
-        let bytes = self
-            .inner
-            .store
-            .get(&location)
-            .await
-            .map_err(|e| Error::store(&location, e))?
-            .bytes()
-            .await
-            .map_err(|e| Error::store(&location, e))?;
+        let bytes = self.read_object(&meta.index_location()).await?;
         let id = meta.id.clone();
         let index = tokio::task::spawn_blocking(move || SegmentIndex::open(&bytes, &id))
             .await

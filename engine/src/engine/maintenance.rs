@@ -45,16 +45,7 @@ impl Engine {
             }
             let mut batches = Vec::new();
             for m in &group {
-                let location = m.parquet_location();
-                let bytes = self
-                    .inner
-                    .store
-                    .get(&location)
-                    .await
-                    .map_err(|e| Error::store(&location, e))?
-                    .bytes()
-                    .await
-                    .map_err(|e| Error::store(&location, e))?;
+                let bytes = self.read_object(&m.parquet_location()).await?;
                 batches.extend(reader::read_all(bytes, &m.id)?);
             }
             let files = build_segments(batches, c.row_group_rows, c.zstd_level).await?;
