@@ -49,6 +49,7 @@ pub mod scan;
 pub mod schema;
 pub mod segment;
 pub mod store;
+pub mod template;
 pub mod text_query;
 pub mod wal;
 
