@@ -11,9 +11,18 @@ use crate::error::Result;
 use crate::record::StructuredLog;
 use crate::schema::logs_schema;
 
-/// Builds one `logs` batch from `records`, in their order. `template_id` is
-/// null until the template miner assigns it.
+/// Builds one `logs` batch from `records`, in their order, with a null
+/// `template_id`.
 pub fn records_to_batch(records: &[StructuredLog]) -> Result<RecordBatch> {
+    records_to_batch_with_templates(records, None)
+}
+
+/// Builds one `logs` batch from `records` and their template ids (one per
+/// record, from the template miner).
+pub fn records_to_batch_with_templates(
+    records: &[StructuredLog],
+    template_ids: Option<&[i64]>,
+) -> Result<RecordBatch> {
     let n = records.len();
     let strings = || StringBuilder::with_capacity(n, n * 16);
     let mut log_id = strings();
@@ -45,7 +54,7 @@ pub fn records_to_batch(records: &[StructuredLog]) -> Result<RecordBatch> {
     let mut attributes = strings();
     let mut template_id = Int64Builder::with_capacity(n);
 
-    for r in records {
+    for (i, r) in records.iter().enumerate() {
         log_id.append_value(&r.log_id);
         agent_id.append_value(&r.agent_id);
         execution_id.append_option(r.execution_id.as_deref());
@@ -76,7 +85,7 @@ pub fn records_to_batch(records: &[StructuredLog]) -> Result<RecordBatch> {
         is_retriable.append_option(e.and_then(|e| e.is_retriable));
         stack_trace.append_option(e.and_then(|e| e.stack_trace.as_deref()));
         attributes.append_option(r.attributes.as_deref());
-        template_id.append_null();
+        template_id.append_option(template_ids.and_then(|t| t.get(i).copied()));
     }
 
     let columns: Vec<ArrayRef> = vec![

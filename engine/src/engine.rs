@@ -13,7 +13,7 @@ use arrow::array::RecordBatch;
 use futures::TryStreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use crate::batch::records_to_batch;
+use crate::batch::records_to_batch_with_templates;
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::lock::DirLock;
@@ -23,6 +23,8 @@ use crate::predicate::ScanPredicate;
 use crate::record::StructuredLog;
 use crate::scan::{ScanPlan, ScanStats, SegmentScan, Snapshot};
 use crate::segment::{SegmentIndex, SegmentMeta};
+use crate::template::MinerConfig;
+use crate::template_store::{TemplateRow, TemplateStore};
 use crate::wal::{self, Wal, WalOptions, WalSink};
 
 pub use flush::FlushStats;
@@ -113,6 +115,10 @@ pub(crate) struct Inner {
     pub(crate) wal: Wal,
     /// Serializes flushes and compactions.
     pub(crate) maintenance: tokio::sync::Mutex<()>,
+    /// Template mining and WAL queueing happen in one order under this lock,
+    /// so WAL order is mining order (what recovery replays).
+    pub(crate) ingest_order: tokio::sync::Mutex<()>,
+    pub(crate) templates: Mutex<TemplateStore>,
     index_cache: Mutex<Vec<(String, Arc<SegmentIndex>)>>,
     closed: AtomicBool,
     background: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -174,15 +180,37 @@ impl Engine {
                 "recovered the WAL after cutting a damaged tail"
             );
         }
+        let mut templates = match &manifest.state().templates {
+            Some(path) => {
+                let location = object_store::path::Path::from(path.as_str());
+                let bytes = store
+                    .get(&location)
+                    .await
+                    .map_err(|e| Error::store(&location, e))?
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::store(&location, e))?;
+                TemplateStore::from_json(&bytes, path)?
+            }
+            None => TemplateStore::new(MinerConfig::default()),
+        };
         let mut state = State {
             flushed_seq,
             last_seq: flushed_seq,
             ..State::default()
         };
         let replayed = recovered.batches.len();
+        let mut differ = 0;
         for (seq, batch) in recovered.batches {
+            differ += templates.replay(&batch)?;
             state.active.push(seq, batch);
             state.last_seq = seq;
+        }
+        if differ > 0 {
+            tracing::warn!(
+                rows = differ,
+                "replayed rows whose stored template id differs from the re-mined one"
+            );
         }
         state.segments = manifest
             .state()
@@ -219,6 +247,8 @@ impl Engine {
                 manifest: tokio::sync::Mutex::new(manifest),
                 wal,
                 maintenance: tokio::sync::Mutex::new(()),
+                ingest_order: tokio::sync::Mutex::new(()),
+                templates: Mutex::new(templates),
                 index_cache: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
                 background: Mutex::new(None),
@@ -267,8 +297,18 @@ impl Engine {
                 self.inner.config.max_unflushed_bytes
             )));
         }
-        let batch = records_to_batch(records)?;
-        let seq = self.inner.wal.append(batch).await?;
+        let pending = {
+            let _order = self.inner.ingest_order.lock().await;
+            let ids = self
+                .inner
+                .templates
+                .lock()
+                .map_err(|_| poisoned())?
+                .assign(records);
+            let batch = records_to_batch_with_templates(records, Some(&ids))?;
+            self.inner.wal.enqueue(batch).await?
+        };
+        let seq = pending.wait().await?;
         Ok(IngestOutcome {
             accepted: records.len(),
             seq,
@@ -407,6 +447,31 @@ impl Engine {
         Ok(index)
     }
 
+    /// Every template mined so far, as rows of the `templates` table.
+    pub fn templates(&self) -> Result<Vec<TemplateRow>> {
+        Ok(self.inner.templates.lock().map_err(|_| poisoned())?.rows())
+    }
+
+    /// The template (id, text) a message matches, without learning from it.
+    pub fn match_template(&self, message: &str) -> Result<Option<(i64, String)>> {
+        Ok(self
+            .inner
+            .templates
+            .lock()
+            .map_err(|_| poisoned())?
+            .match_message(message))
+    }
+
+    /// The id rows of template `id` resolve to after generalisation.
+    pub fn canonical_template(&self, id: i64) -> Result<i64> {
+        Ok(self
+            .inner
+            .templates
+            .lock()
+            .map_err(|_| poisoned())?
+            .canonical(id))
+    }
+
     /// Sizes of what the engine holds.
     pub fn stats(&self) -> Result<EngineStats> {
         let s = self.inner.state.read().map_err(|_| poisoned())?;
@@ -496,6 +561,9 @@ impl Drop for Inner {
     }
 }
 
+/// Object key prefix of saved template stores.
+pub(crate) const TEMPLATES_PREFIX: &str = "_templates/";
+
 /// Intersection of two ascending lists.
 fn intersect_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
     let (mut i, mut j, mut out) = (0, 0, Vec::new());
@@ -526,9 +594,19 @@ async fn remove_orphans(store: &dyn ObjectStore, manifest: &Manifest) -> Result<
         .try_collect()
         .await
         .map_err(|e| Error::store("<root>", e))?;
+    if let Some(t) = &manifest.state().templates {
+        live.insert(t.clone());
+    }
     for meta in listed {
         let key = meta.location.to_string();
         if key.starts_with(manifest::PREFIX) || live.contains(&key) {
+            continue;
+        }
+        if key.starts_with(TEMPLATES_PREFIX) {
+            store
+                .delete(&meta.location)
+                .await
+                .map_err(|e| Error::store(&key, e))?;
             continue;
         }
         if key.ends_with(".parquet") || key.ends_with(".index") {

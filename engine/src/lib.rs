@@ -50,6 +50,7 @@ pub mod schema;
 pub mod segment;
 pub mod store;
 pub mod template;
+pub mod template_store;
 pub mod text_query;
 pub mod wal;
 

@@ -37,6 +37,9 @@ struct Commit {
     version: u32,
     commit: u64,
     flushed_seq: Option<u64>,
+    /// Object key of the template store saved as of `flushed_seq`.
+    #[serde(default)]
+    templates: Option<String>,
     add: Vec<SegmentMeta>,
     remove: Vec<String>,
 }
@@ -46,6 +49,8 @@ struct Checkpoint {
     version: u32,
     commit: u64,
     flushed_seq: u64,
+    #[serde(default)]
+    templates: Option<String>,
     segments: Vec<SegmentMeta>,
 }
 
@@ -58,6 +63,8 @@ pub struct ManifestState {
     pub flushed_seq: u64,
     /// Number of the last commit applied (0: none).
     pub commit: u64,
+    /// Object key of the template store as of `flushed_seq`.
+    pub templates: Option<String>,
 }
 
 /// Writer of the manifest log.
@@ -124,6 +131,7 @@ impl Manifest {
             let cp: Checkpoint = read_json(store.as_ref(), &checkpoint_path(n)).await?;
             state.commit = cp.commit;
             state.flushed_seq = cp.flushed_seq;
+            state.templates = cp.templates;
             state.segments = cp.segments.into_iter().map(|s| (s.id.clone(), s)).collect();
         }
         let base = state.commit;
@@ -153,11 +161,25 @@ impl Manifest {
         remove: Vec<String>,
         flushed_seq: Option<u64>,
     ) -> Result<()> {
+        self.commit_with_templates(add, remove, flushed_seq, None)
+            .await
+    }
+
+    /// [`Manifest::commit`], also recording the template store saved at
+    /// `templates` as of `flushed_seq`.
+    pub async fn commit_with_templates(
+        &mut self,
+        add: Vec<SegmentMeta>,
+        remove: Vec<String>,
+        flushed_seq: Option<u64>,
+        templates: Option<String>,
+    ) -> Result<()> {
         let n = self.state.commit + 1;
         let c = Commit {
             version: FORMAT_VERSION,
             commit: n,
             flushed_seq,
+            templates,
             add,
             remove,
         };
@@ -186,6 +208,7 @@ impl Manifest {
             version: FORMAT_VERSION,
             commit: n,
             flushed_seq: self.state.flushed_seq,
+            templates: self.state.templates.clone(),
             segments: self.state.segments.values().cloned().collect(),
         };
         let path = checkpoint_path(n);
@@ -225,6 +248,9 @@ fn apply(state: &mut ManifestState, c: Commit) {
     }
     if let Some(seq) = c.flushed_seq {
         state.flushed_seq = state.flushed_seq.max(seq);
+    }
+    if c.templates.is_some() {
+        state.templates = c.templates;
     }
     state.commit = c.commit;
 }

@@ -7,7 +7,7 @@ use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record
 use arrow::datatypes::TimestampMicrosecondType;
 use object_store::ObjectStoreExt;
 
-use super::{Engine, poisoned};
+use super::{Engine, TEMPLATES_PREFIX, poisoned};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
 use crate::schema::{col, logs_schema};
@@ -99,7 +99,18 @@ impl Engine {
     /// manifest, and truncates the WAL. Returns what was written.
     pub async fn flush(&self) -> Result<FlushStats> {
         let _guard = self.inner.maintenance.lock().await;
-        let last = self.inner.wal.rotate().await?;
+        // The template store as of exactly the rotation point.
+        let (templates, rotation) = {
+            let _order = self.inner.ingest_order.lock().await;
+            let saved = self
+                .inner
+                .templates
+                .lock()
+                .map_err(|_| poisoned())?
+                .to_json()?;
+            (saved, self.inner.wal.enqueue_rotate().await?)
+        };
+        let last = rotation.wait().await?;
         let batches: Vec<RecordBatch> = {
             let s = self.inner.state.read().map_err(|_| poisoned())?;
             s.frozen
@@ -120,12 +131,34 @@ impl Engine {
         self.upload(&files).await?;
         let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
         let segments = metas.len();
+        let templates_key = format!("{TEMPLATES_PREFIX}{last:020}.json");
+        let location = object_store::path::Path::from(templates_key.as_str());
         self.inner
-            .manifest
-            .lock()
+            .store
+            .put(&location, templates.into())
             .await
-            .commit(metas.clone(), Vec::new(), Some(last))
-            .await?;
+            .map_err(|e| Error::store(&location, e))?;
+        let previous = {
+            let mut manifest = self.inner.manifest.lock().await;
+            let previous = manifest.state().templates.clone();
+            manifest
+                .commit_with_templates(
+                    metas.clone(),
+                    Vec::new(),
+                    Some(last),
+                    Some(templates_key.clone()),
+                )
+                .await?;
+            previous
+        };
+        if let Some(old) = previous.filter(|p| *p != templates_key) {
+            // superseded; a leftover is removed at the next open
+            let _ = self
+                .inner
+                .store
+                .delete(&object_store::path::Path::from(old.as_str()))
+                .await;
+        }
         {
             let mut s = self.inner.state.write().map_err(|_| poisoned())?;
             for m in metas {

@@ -200,7 +200,15 @@ async fn a_crash_between_upload_and_commit_loses_and_duplicates_nothing() {
         .await
         .unwrap();
     let referenced = engine.stats().unwrap().segments * 2;
-    let data_files = keys.iter().filter(|k| !k.starts_with("_manifest")).count();
+    let data_files = keys
+        .iter()
+        .filter(|k| !k.starts_with("_manifest") && !k.starts_with("_templates"))
+        .count();
+    // only the template store the manifest references is left
+    assert_eq!(
+        keys.iter().filter(|k| k.starts_with("_templates")).count(),
+        1
+    );
     assert_eq!(data_files, referenced, "{keys:?}");
     engine.flush().await.unwrap();
     assert_exactly_once(&ids(&engine).await, &records);
@@ -291,4 +299,64 @@ async fn a_second_opener_is_refused() {
     let _engine = Engine::open(config(dir.path())).await.unwrap();
     let err = Engine::open(config(dir.path())).await.unwrap_err();
     assert!(matches!(err, Error::Locked { .. }), "{err}");
+}
+
+/// log_id -> template_id over a snapshot.
+async fn template_ids(engine: &Engine) -> HashMap<String, i64> {
+    use arrow::datatypes::Int64Type;
+    let snap = engine.snapshot().unwrap();
+    let mut batches: Vec<RecordBatch> = snap.memtable.clone();
+    for s in &snap.segments {
+        let bytes = engine.read_object(&s.parquet_location()).await.unwrap();
+        batches.extend(crate::segment::reader::read_all(bytes, &s.id).unwrap());
+    }
+    let mut out = HashMap::new();
+    for b in batches {
+        let ids = b.column(0).as_string::<i32>();
+        let t = b.column(27).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            out.insert(ids.value(i).to_string(), t.value(i));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn template_ids_survive_flush_crash_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = sample(3000);
+    let before = {
+        let engine = Engine::open(config(dir.path())).await.unwrap();
+        engine.ingest(&records[..1500]).await.unwrap();
+        engine.flush().await.unwrap();
+        engine.ingest(&records[1500..]).await.unwrap();
+        template_ids(&engine).await
+        // crash: the last 1500 are only in the WAL
+    };
+    assert_eq!(before.len(), 3000);
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    assert_eq!(template_ids(&engine).await, before, "stored ids are kept");
+    // the same messages, sent again, get the same templates
+    let again: Vec<StructuredLog> = records
+        .iter()
+        .step_by(7)
+        .map(|r| StructuredLog {
+            log_id: format!("again-{}", r.log_id),
+            ..r.clone()
+        })
+        .collect();
+    engine.ingest(&again).await.unwrap();
+    let after = template_ids(&engine).await;
+    for r in &again {
+        let original = before[r.log_id.trim_start_matches("again-")];
+        assert_eq!(
+            engine.canonical_template(after[&r.log_id]).unwrap(),
+            engine.canonical_template(original).unwrap(),
+            "{}",
+            r.message
+        );
+    }
+    let templates = engine.templates().unwrap();
+    assert!(templates.len() > 20, "{} templates", templates.len());
+    assert!(templates.iter().any(|t| t.template.contains("<*>")));
 }

@@ -59,6 +59,16 @@ enum Request {
     },
 }
 
+/// A queued WAL request; resolves to its sequence number.
+pub struct Pending(oneshot::Receiver<Result<u64>>);
+
+impl Pending {
+    /// Waits for the writer to finish the request.
+    pub async fn wait(self) -> Result<u64> {
+        self.0.await.map_err(|_| Error::Shutdown)?
+    }
+}
+
 /// Handle to the WAL writer thread.
 pub struct Wal {
     dir: PathBuf,
@@ -120,6 +130,12 @@ impl Wal {
 
     /// Appends `batch`; returns its sequence number once it is durable.
     pub async fn append(&self, batch: RecordBatch) -> Result<u64> {
+        self.enqueue(batch).await?.wait().await
+    }
+
+    /// Queues `batch` (sequence numbers follow queueing order) and returns
+    /// a handle that resolves once it is durable.
+    pub async fn enqueue(&self, batch: RecordBatch) -> Result<Pending> {
         let payload = encode_batch(&batch)?;
         let (reply, rx) = oneshot::channel();
         let tx = self.sender()?;
@@ -130,17 +146,22 @@ impl Wal {
         })
         .await
         .map_err(|_| Error::Shutdown)?;
-        rx.await.map_err(|_| Error::Shutdown)?
+        Ok(Pending(rx))
     }
 
     /// Starts a new file; returns the last sequence written before it.
     pub async fn rotate(&self) -> Result<u64> {
+        self.enqueue_rotate().await?.wait().await
+    }
+
+    /// Queues a rotation; the handle resolves to the last sequence before it.
+    pub async fn enqueue_rotate(&self) -> Result<Pending> {
         let (reply, rx) = oneshot::channel();
         let tx = self.sender()?;
         tx.send(Request::Rotate { reply })
             .await
             .map_err(|_| Error::Shutdown)?;
-        rx.await.map_err(|_| Error::Shutdown)?
+        Ok(Pending(rx))
     }
 
     /// Deletes every file whose frames all have sequence `<= seq`.
