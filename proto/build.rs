@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "proto/strata/v1/logs.proto",
         "proto/strata/v1/service.proto",
+        "proto/strata/v1/analytics.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

@@ -452,14 +452,19 @@ impl Engine {
         Ok(self.inner.templates.lock().map_err(|_| poisoned())?.rows())
     }
 
-    /// The template (id, text) a message matches, without learning from it.
-    pub fn match_template(&self, message: &str) -> Result<Option<(i64, String)>> {
-        Ok(self
-            .inner
-            .templates
-            .lock()
-            .map_err(|_| poisoned())?
-            .match_message(message))
+    /// The template (id, text) a message matches, without learning from
+    /// it: in the miner of (workspace, service) when given, else in the
+    /// first miner that has a match.
+    pub fn match_template(
+        &self,
+        message: &str,
+        scope: Option<(&str, &str)>,
+    ) -> Result<Option<(i64, String)>> {
+        let store = self.inner.templates.lock().map_err(|_| poisoned())?;
+        Ok(match scope {
+            Some((ws, service)) => store.match_in(ws, service, message),
+            None => store.match_message(message),
+        })
     }
 
     /// The id rows of template `id` resolve to after generalisation.

@@ -192,6 +192,20 @@ impl TemplateStore {
         })
     }
 
+    /// The template (id, text) a message matches in the miner of
+    /// (`workspace`, `service`), without changing state.
+    pub fn match_in(&self, workspace: &str, service: &str, message: &str) -> Option<(i64, String)> {
+        let m = *self
+            .index
+            .get(&(workspace.to_string(), service.to_string()))?;
+        let e = &self.miners[m];
+        let local = e.miner.match_message(message)?;
+        Some((
+            global(m, local),
+            e.miner.template(local)?.text().to_string(),
+        ))
+    }
+
     /// Every template, as rows of the `templates` table.
     pub fn rows(&self) -> Vec<TemplateRow> {
         let mut out = Vec::new();

@@ -29,6 +29,7 @@ pub mod scan_exec;
 pub mod search;
 pub mod shell;
 pub mod table_provider;
+pub mod templates_table;
 pub mod udf;
 
 use std::sync::Arc;
@@ -71,6 +72,10 @@ pub fn session(engine: &Engine, config: &QueryConfig) -> Result<SessionContext> 
         "logs",
         Arc::new(LogsTableProvider::new(engine.clone(), url)),
     )?;
-    udf::register_all(&mut ctx)?;
+    ctx.register_table(
+        "templates",
+        Arc::new(templates_table::TemplatesTableProvider::new(engine.clone())),
+    )?;
+    udf::register_all(&mut ctx, engine)?;
     Ok(ctx)
 }

@@ -26,6 +26,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Template-mining accuracy (GA, PA) and speed on a Loghub-2k directory.
+    Patterns {
+        /// Directory holding one folder per dataset (e.g. ../shared/data/loghub-2k).
+        dir: std::path::PathBuf,
+    },
     /// Write generated agent-platform logs as StructuredLog NDJSON.
     Gen {
         /// Records to write.
@@ -194,9 +199,47 @@ fn gen_ndjson(records: usize, seed: u64, out: &str) -> std::io::Result<()> {
     w.flush()
 }
 
+fn patterns(dir: &std::path::Path) -> Result<(), String> {
+    use strata_engine::template::eval::evaluate_dataset;
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    println!("| dataset | GA | PA | templates found / expected | learn msg/s | match msg/s |");
+    println!("|---|---|---|---|---|---|");
+    let (mut ga, mut n) = (0.0, 0.0);
+    for name in names {
+        let s = evaluate_dataset(dir, &name)?;
+        println!(
+            "| {name} | {:.3} | {:.3} | {} / {} | {:.0} | {:.0} |",
+            s.grouping_accuracy,
+            s.parsing_accuracy,
+            s.templates_found,
+            s.templates_expected,
+            s.add_per_sec,
+            s.match_per_sec
+        );
+        ga += s.grouping_accuracy;
+        n += 1.0;
+    }
+    if n > 0.0 {
+        println!("| average | {:.4} | | | | |", ga / n);
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() {
     match Cli::parse().command {
+        Cmd::Patterns { dir } => {
+            if let Err(e) = patterns(&dir) {
+                eprintln!("strata-bench patterns: {e}");
+                std::process::exit(1);
+            }
+        }
         Cmd::Gen { records, seed, out } => {
             if let Err(e) = gen_ndjson(records, seed, &out) {
                 eprintln!("strata-bench gen: {e}");

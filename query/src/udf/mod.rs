@@ -1,23 +1,34 @@
 //! Strata's SQL functions.
 
 pub mod search;
+pub mod template_funcs;
 
 use std::sync::Arc;
 
 use datafusion::error::Result;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::SessionContext;
+use strata_engine::Engine;
 
 pub use search::SearchFunc;
+pub use template_funcs::{TemplateFunc, TemplateFuncKind};
 
-/// Every scalar function Strata adds.
-pub fn functions() -> Vec<Arc<ScalarUDF>> {
-    vec![Arc::new(ScalarUDF::new_from_impl(SearchFunc::new()))]
+/// Every scalar function Strata adds, bound to `engine`.
+pub fn functions(engine: &Engine) -> Vec<Arc<ScalarUDF>> {
+    use TemplateFuncKind::*;
+    let mut out = vec![Arc::new(ScalarUDF::new_from_impl(SearchFunc::new()))];
+    for kind in [LogTemplate, TemplateId, MaskVariables, ExtractVariables] {
+        out.push(Arc::new(ScalarUDF::new_from_impl(TemplateFunc::new(
+            kind,
+            engine.clone(),
+        ))));
+    }
+    out
 }
 
 /// Registers Strata's functions and the JSON functions over `attributes`.
-pub fn register_all(ctx: &mut SessionContext) -> Result<()> {
-    for f in functions() {
+pub fn register_all(ctx: &mut SessionContext, engine: &Engine) -> Result<()> {
+    for f in functions(engine) {
         ctx.register_udf(f.as_ref().clone());
     }
     datafusion_functions_json::register_all(ctx)?;
@@ -29,11 +40,15 @@ mod tests {
     use super::*;
     use datafusion::execution::FunctionRegistry;
 
-    #[test]
-    fn function_names_are_unique_and_not_builtin() {
+    #[tokio::test]
+    async fn function_names_are_unique_and_not_builtin() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(strata_engine::EngineConfig::new(dir.path()))
+            .await
+            .unwrap();
         let ctx = SessionContext::new();
         let mut seen = std::collections::HashSet::new();
-        for f in functions() {
+        for f in functions(&engine) {
             assert!(seen.insert(f.name().to_string()), "duplicate {}", f.name());
             assert!(
                 ctx.udf(f.name()).is_err(),
