@@ -42,6 +42,7 @@ pub mod lock;
 pub mod manifest;
 pub mod memtable;
 pub mod ndjson;
+pub mod patterns;
 pub mod predicate;
 pub mod record;
 pub mod sample;

@@ -114,3 +114,119 @@ async fn every_row_gets_a_stable_template_and_sql_sees_them() {
         "{masked}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pattern_table_functions_match_brute_force_counts() {
+    let n = 12_000;
+    let records = generate(
+        &SampleConfig {
+            total: n,
+            duration_us: 6 * 3_600_000_000,
+            ..SampleConfig::default()
+        },
+        n,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(EngineConfig {
+        background_tasks: false,
+        ..EngineConfig::new(dir.path())
+    })
+    .await
+    .unwrap();
+    engine.ingest(&records).await.unwrap();
+    engine.flush().await.unwrap();
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    let sql = |q: String| {
+        let ctx = ctx.clone();
+        async move {
+            ctx.sql(&q)
+                .await
+                .unwrap_or_else(|e| panic!("{q}: {e}"))
+                .collect()
+                .await
+                .unwrap_or_else(|e| panic!("{q}: {e}"))
+        }
+    };
+    // (execution, timestamp, canonical template, level) of every row
+    let rows = sql(
+        "SELECT l.execution_id, l.timestamp, t.canonical_id, l.log_level \
+        FROM logs l JOIN templates t ON l.template_id = t.template_id \
+        ORDER BY l.timestamp, l.log_id"
+            .into(),
+    )
+    .await;
+    let mut per_template: std::collections::BTreeMap<i64, i64> = Default::default();
+    let mut errors = 0i64;
+    let mut executions: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for b in &rows {
+        let exec = b.column(0).as_string::<i32>();
+        let canon = b.column(2).as_primitive::<Int64Type>();
+        let level = b.column(3).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            *per_template.entry(canon.value(i)).or_default() += 1;
+            if matches!(level.value(i), "error" | "fatal") {
+                errors += 1;
+            }
+            if exec.is_valid(i) {
+                let seq = executions.entry(exec.value(i).to_string()).or_default();
+                if seq.last() != Some(&canon.value(i)) {
+                    seq.push(canon.value(i));
+                }
+            }
+        }
+    }
+
+    let mp = sql("SELECT template_id, count FROM message_patterns(NULL, NULL, 0.0)".into()).await;
+    let mut got: std::collections::BTreeMap<i64, i64> = Default::default();
+    for b in &mp {
+        let id = b.column(0).as_primitive::<Int64Type>();
+        let c = b.column(1).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            got.insert(id.value(i), c.value(i));
+        }
+    }
+    assert_eq!(got, per_template, "message pattern counts");
+
+    let ep = sql("SELECT sum(count) AS s FROM error_patterns(NULL, NULL, 0.0)".into()).await;
+    assert_eq!(strings(&ep, "s"), vec![errors.to_string()]);
+
+    let hp =
+        sql("SELECT sum(count) AS s, count(*) AS h FROM hourly_profile(NULL, NULL)".into()).await;
+    assert_eq!(strings(&hp, "s"), vec![n.to_string()]);
+    assert_eq!(strings(&hp, "h"), vec!["24".to_string()]);
+
+    // sequence support = executions containing the sequence as a subsequence
+    let sp = sql(
+        "SELECT template_ids, support FROM sequence_patterns(NULL, NULL, 0.02, 3) LIMIT 8".into(),
+    )
+    .await;
+    let mut checked = 0;
+    for b in &sp {
+        let lists = b.column(0).as_list::<i32>();
+        let support = b.column(1).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            let seq: Vec<i64> = lists.value(i).as_primitive::<Int64Type>().values().to_vec();
+            let want = executions
+                .values()
+                .filter(|s| {
+                    let mut it = s.iter();
+                    seq.iter().all(|t| it.any(|x| x == t))
+                })
+                .count() as i64;
+            assert_eq!(support.value(i), want, "support of {seq:?}");
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0,
+        "some sequence is frequent in 2% of executions"
+    );
+
+    // bad arguments are named
+    let err = ctx
+        .sql("SELECT * FROM message_patterns('yesterday', NULL)")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("message_patterns(): argument 1"), "{err}");
+}

@@ -1,5 +1,6 @@
 //! Strata's SQL functions.
 
+pub mod pattern_tables;
 pub mod search;
 pub mod template_funcs;
 
@@ -30,6 +31,12 @@ pub fn functions(engine: &Engine) -> Vec<Arc<ScalarUDF>> {
 pub fn register_all(ctx: &mut SessionContext, engine: &Engine) -> Result<()> {
     for f in functions(engine) {
         ctx.register_udf(f.as_ref().clone());
+    }
+    for (kind, name) in pattern_tables::PatternKind::ALL {
+        ctx.register_udtf(
+            name,
+            Arc::new(pattern_tables::PatternTableFunc::new(kind, engine.clone())),
+        );
     }
     datafusion_functions_json::register_all(ctx)?;
     Ok(())
