@@ -106,6 +106,23 @@ pub enum Command {
     },
     /// Full-text search, newest records first.
     Search(SearchArgs),
+    /// Top log templates (message patterns) of a time range.
+    Patterns {
+        #[command(flatten)]
+        common: Common,
+        /// Only records from the last DURATION (e.g. 1h, 7d); default all.
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
+        /// Only records of this service.
+        #[arg(long, value_name = "NAME")]
+        service: Option<String>,
+        /// Only records of this workspace.
+        #[arg(long, value_name = "ID")]
+        workspace: Option<String>,
+        /// Most templates to print.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+    },
     /// Generate realistic sample logs, ingest them, and show a search and a query.
     Demo {
         #[command(flatten)]

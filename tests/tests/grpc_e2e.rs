@@ -320,6 +320,61 @@ async fn ingest_search_sql_and_tail_match_an_oracle() {
         oracle_counts(&all, |r| r.context.workspace_id.clone())
     );
 
+    // pattern analytics over the same rows
+    let mut analytics =
+        strata_proto::v1::analytics_service_client::AnalyticsServiceClient::connect(
+            server.url.clone(),
+        )
+        .await
+        .unwrap();
+    let report = analytics
+        .patterns(strata_proto::v1::PatternsRequest {
+            min_frequency: Some(0.0),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(report.records as usize, all.len());
+    let temporal = report.temporal.expect("temporal patterns with ALL");
+    assert_eq!(temporal.hour_of_day.iter().sum::<u64>() as usize, all.len());
+    let message_total: u64 = report
+        .patterns
+        .iter()
+        .filter(|p| p.kind == "message")
+        .map(|p| p.count)
+        .sum();
+    assert!(message_total > 0 && message_total as usize <= all.len());
+    let errors = all
+        .iter()
+        .filter(|r| matches!(r.log_level.as_str(), "error" | "fatal"))
+        .count() as u64;
+    let error_total: u64 = report
+        .patterns
+        .iter()
+        .filter(|p| p.kind == "error")
+        .map(|p| p.count)
+        .sum();
+    assert!(
+        error_total > 0 && error_total <= errors,
+        "{error_total} of {errors}"
+    );
+    assert!(
+        report
+            .patterns
+            .iter()
+            .filter(|p| p.kind == "error")
+            .all(|p| p.severity != 0 && p.recommendation.is_some())
+    );
+    let e = analytics
+        .patterns(strata_proto::v1::PatternsRequest {
+            min_frequency: Some(2.0),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e}");
+
     // errors map to codes with reasons
     let e = c
         .search(SearchRequest {

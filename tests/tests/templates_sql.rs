@@ -217,10 +217,7 @@ async fn pattern_table_functions_match_brute_force_counts() {
             checked += 1;
         }
     }
-    assert!(
-        checked > 0,
-        "some sequence is frequent in 2% of executions"
-    );
+    assert!(checked > 0, "some sequence is frequent in 2% of executions");
 
     // bad arguments are named
     let err = ctx

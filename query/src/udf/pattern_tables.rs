@@ -217,12 +217,13 @@ impl TableFunctionImpl for PatternTableFunc {
         for (i, a) in args.iter().enumerate().skip(n_bounds) {
             params.push(number(a, name, i)?);
         }
-        if let Some(p) = params.first() {
-            if !(0.0..=1.0).contains(p) && self.kind != PatternKind::Temporal {
-                return Err(DataFusionError::Plan(format!(
-                    "{name}(): argument 3 must be a fraction between 0 and 1, got {p}"
-                )));
-            }
+        if let Some(p) = params.first()
+            && !(0.0..=1.0).contains(p)
+            && self.kind != PatternKind::Temporal
+        {
+            return Err(DataFusionError::Plan(format!(
+                "{name}(): argument 3 must be a fraction between 0 and 1, got {p}"
+            )));
         }
         Ok(Arc::new(PatternTable {
             kind: self.kind,

@@ -2,6 +2,7 @@
 
 mod demo;
 mod ingest;
+mod patterns;
 mod search;
 mod serve;
 mod sql;
@@ -64,6 +65,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Search(args) => {
             let cfg = ServerConfig::load(&args.common.overrides())?;
             search::run(cfg, args).await
+        }
+        Command::Patterns {
+            common,
+            since,
+            service,
+            workspace,
+            limit,
+        } => {
+            let cfg = ServerConfig::load(&common.overrides())?;
+            patterns::run(cfg, since, service, workspace, limit).await
         }
         Command::Demo { common, records } => {
             demo::run(ServerConfig::load(&common.overrides())?, records).await

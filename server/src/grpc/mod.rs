@@ -1,6 +1,7 @@
-//! The gRPC server: `strata.v1.LogService`, `grpc.health.v1.Health` and
-//! server reflection, on one listener.
+//! The gRPC server: `strata.v1.LogService`, `strata.v1.AnalyticsService`,
+//! `grpc.health.v1.Health` and server reflection, on one listener.
 
+mod analytics;
 mod convert;
 mod log_service;
 mod sql;
@@ -10,12 +11,14 @@ mod tail;
 use std::future::Future;
 
 use strata_engine::Engine;
+use strata_proto::v1::analytics_service_server::AnalyticsServiceServer;
 use strata_proto::v1::log_service_server::LogServiceServer;
 use strata_query::{QueryConfig, session};
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
+pub use analytics::AnalyticsServiceImpl;
 pub use convert::{batch_to_proto, record_from_proto, record_to_proto};
 pub use log_service::{LogServiceImpl, ServiceLimits};
 pub use status::{engine_status, query_status};
@@ -66,12 +69,17 @@ pub async fn serve(
         shutdown.await;
         let _ = stopping_tx.send(true);
     };
+    let analytics =
+        AnalyticsServiceServer::new(AnalyticsServiceImpl::new(engine.clone(), ctx.clone()));
     let service = LogServiceServer::new(LogServiceImpl::new(engine, ctx, limits, stopping))
         .max_decoding_message_size(cfg.max_request_bytes)
         .max_encoding_message_size(usize::MAX);
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<LogServiceServer<LogServiceImpl>>()
+        .await;
+    health_reporter
+        .set_serving::<AnalyticsServiceServer<AnalyticsServiceImpl>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(strata_proto::FILE_DESCRIPTOR_SET)
@@ -82,6 +90,7 @@ pub async fn serve(
         .add_service(health)
         .add_service(reflection)
         .add_service(service)
+        .add_service(analytics)
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
         .await?;
     Ok(())
