@@ -26,6 +26,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Pattern queries (SQL table functions) over a stored corpus.
+    PatternQueries {
+        /// Records stored before querying.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Runs per query (median reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Template-mining accuracy (GA, PA) and speed on a Loghub-2k directory.
     Patterns {
         /// Directory holding one folder per dataset (e.g. ../shared/data/loghub-2k).
@@ -231,9 +240,61 @@ fn patterns(dir: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+async fn pattern_queries(records: usize, runs: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(EngineConfig::new(dir.path()))
+        .await
+        .expect("engine");
+    let mut generator = SampleGenerator::new(SampleConfig {
+        total: records,
+        ..SampleConfig::default()
+    });
+    let start = Instant::now();
+    let mut left = records;
+    while left > 0 {
+        let n = left.min(8192);
+        engine.ingest(&generator.generate(n)).await.expect("ingest");
+        left -= n;
+    }
+    engine.flush().await.expect("flush");
+    println!(
+        "stored {records} records in {:.1} s (templates mined at ingest)\n",
+        start.elapsed().as_secs_f64()
+    );
+    let ctx =
+        strata_query::session(&engine, &strata_query::QueryConfig::default()).expect("session");
+    println!("| query over {records} records | median of {runs} | rows |\n|---|---|---|");
+    for q in [
+        "SELECT * FROM message_patterns(NULL, NULL, 0.01)",
+        "SELECT * FROM error_patterns(NULL, NULL, 0.01)",
+        "SELECT * FROM sequence_patterns(NULL, NULL, 0.05, 5)",
+        "SELECT * FROM temporal_patterns(NULL, NULL)",
+        "SELECT * FROM hourly_profile(NULL, NULL)",
+        "SELECT template_id, count(*) FROM logs GROUP BY template_id ORDER BY 2 DESC LIMIT 20",
+    ] {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let batches = ctx
+                .sql(q)
+                .await
+                .expect("plan")
+                .collect()
+                .await
+                .expect("run");
+            times.push(t.elapsed());
+            rows = batches.iter().map(|b| b.num_rows()).sum::<usize>();
+        }
+        times.sort();
+        println!("| `{q}` | {:.0} ms | {rows} |", percentile(&times, 0.5));
+    }
+}
+
 #[tokio::main]
 async fn main() {
     match Cli::parse().command {
+        Cmd::PatternQueries { records, runs } => pattern_queries(records, runs).await,
         Cmd::Patterns { dir } => {
             if let Err(e) = patterns(&dir) {
                 eprintln!("strata-bench patterns: {e}");
