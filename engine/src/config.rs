@@ -29,7 +29,7 @@ pub const DEFAULT_COMPACTION_MIN_SEGMENTS: usize = 4;
 /// Default row count under which a segment counts as small.
 pub const DEFAULT_COMPACTION_SMALL_ROWS: u64 = 500_000;
 /// Default number of opened full-text indexes kept in memory.
-pub const DEFAULT_INDEX_CACHE_SEGMENTS: usize = 64;
+pub const DEFAULT_INDEX_CACHE_SEGMENTS: usize = 1024;
 
 /// Configuration of an [`crate::Engine`].
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
