@@ -106,6 +106,10 @@ impl TemplateStore {
 
     fn assign_one(&mut self, workspace: &str, service: &str, message: &str, ts: i64) -> i64 {
         let m = self.miner(workspace, service);
+        self.assign_in(m, message, ts)
+    }
+
+    fn assign_in(&mut self, m: usize, message: &str, ts: i64) -> i64 {
         let entry = &mut self.miners[m];
         let local = entry.miner.add(message);
         let stats = entry.stats.entry(local).or_insert_with(|| TemplateStats {
@@ -120,15 +124,24 @@ impl TemplateStore {
 
     /// Mines `records` in order; returns each one's template id.
     pub fn assign(&mut self, records: &[StructuredLog]) -> Vec<i64> {
+        // consecutive records mostly share a miner: look it up once per run
+        let mut last: Option<(&str, &str, usize)> = None;
         records
             .iter()
             .map(|r| {
-                self.assign_one(
-                    &r.context.workspace_id,
+                let (ws, svc) = (
+                    r.context.workspace_id.as_str(),
                     r.service.as_deref().unwrap_or(""),
-                    &r.message,
-                    r.timestamp_us,
-                )
+                );
+                let m = match last {
+                    Some((w, s, m)) if w == ws && s == svc => m,
+                    _ => {
+                        let m = self.miner(ws, svc);
+                        last = Some((ws, svc, m));
+                        m
+                    }
+                };
+                self.assign_in(m, &r.message, r.timestamp_us)
             })
             .collect()
     }
