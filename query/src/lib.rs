@@ -49,6 +49,22 @@ pub use table_provider::LogsTableProvider;
 /// URL under which the engine's hot-tier store is registered in DataFusion.
 pub const HOT_STORE_URL: &str = "strata://hot/";
 
+/// A scan of one in-memory batch (tables computed when scanned).
+pub(crate) fn batch_exec(
+    batch: arrow::array::RecordBatch,
+    projection: Option<&Vec<usize>>,
+    limit: Option<usize>,
+) -> Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    let schema = batch.schema();
+    let mem = datafusion::datasource::memory::MemorySourceConfig::try_new(
+        &[vec![batch]],
+        schema,
+        projection.cloned(),
+    )?
+    .with_limit(limit);
+    Ok(datafusion::datasource::source::DataSourceExec::from_data_source(mem))
+}
+
 /// Wraps an engine error for DataFusion.
 pub fn engine_err(e: strata_engine::Error) -> DataFusionError {
     DataFusionError::External(Box::new(e))

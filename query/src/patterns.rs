@@ -41,53 +41,40 @@ fn ts(us: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(us), Some("UTC".into()))
 }
 
+/// Columns the analyses read, in the order [`ScopeRows::rows`] expects.
+const COLUMNS: [&str; 7] = [
+    c::TIMESTAMP,
+    c::TEMPLATE_ID,
+    c::LOG_LEVEL,
+    c::SERVICE,
+    c::EXECUTION_ID,
+    c::ERROR_TYPE,
+    c::MESSAGE,
+];
+
 /// Reads the rows of `scope` (timestamp order).
 pub async fn load(
     ctx: &SessionContext,
     engine: &Engine,
     scope: &PatternScope,
 ) -> Result<ScopeRows> {
-    let mut df = ctx.table("logs").await?.select_columns(&[
-        c::TIMESTAMP,
-        c::TEMPLATE_ID,
-        c::LOG_LEVEL,
-        c::SERVICE,
-        c::EXECUTION_ID,
-        c::ERROR_TYPE,
-        c::MESSAGE,
-    ])?;
-    // filters on columns not selected are applied by re-reading them
-    let mut filters = Vec::new();
+    let mut df = ctx.table("logs").await?;
     if let Some(s) = scope.start_us {
-        filters.push(col(c::TIMESTAMP).gt_eq(lit(ts(s))));
+        df = df.filter(col(c::TIMESTAMP).gt_eq(lit(ts(s))))?;
     }
     if let Some(e) = scope.end_us {
-        filters.push(col(c::TIMESTAMP).lt(lit(ts(e))));
+        df = df.filter(col(c::TIMESTAMP).lt(lit(ts(e))))?;
     }
-    if let Some(s) = &scope.service {
-        filters.push(col(c::SERVICE).eq(lit(s.clone())));
-    }
-    if scope.workspace_id.is_some() || scope.agent_id.is_some() {
-        let mut full = ctx.table("logs").await?;
-        if let Some(w) = &scope.workspace_id {
-            full = full.filter(col(c::WORKSPACE_ID).eq(lit(w.clone())))?;
+    for (column, value) in [
+        (c::SERVICE, &scope.service),
+        (c::WORKSPACE_ID, &scope.workspace_id),
+        (c::AGENT_ID, &scope.agent_id),
+    ] {
+        if let Some(v) = value {
+            df = df.filter(col(column).eq(lit(v.clone())))?;
         }
-        if let Some(a) = &scope.agent_id {
-            full = full.filter(col(c::AGENT_ID).eq(lit(a.clone())))?;
-        }
-        df = full.select_columns(&[
-            c::TIMESTAMP,
-            c::TEMPLATE_ID,
-            c::LOG_LEVEL,
-            c::SERVICE,
-            c::EXECUTION_ID,
-            c::ERROR_TYPE,
-            c::MESSAGE,
-        ])?;
     }
-    for f in filters {
-        df = df.filter(f)?;
-    }
+    let df = df.select_columns(&COLUMNS)?;
     let batches = df
         .sort(vec![col(c::TIMESTAMP).sort(true, false)])?
         .collect()

@@ -8,8 +8,6 @@ use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::TableType;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
@@ -95,12 +93,6 @@ impl TableProvider for TemplatesTableProvider {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let mem = MemorySourceConfig::try_new(
-            &[vec![self.batch()?]],
-            SCHEMA.clone(),
-            projection.cloned(),
-        )?
-        .with_limit(limit);
-        Ok(DataSourceExec::from_data_source(mem))
+        crate::batch_exec(self.batch()?, projection, limit)
     }
 }

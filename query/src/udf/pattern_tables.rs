@@ -25,8 +25,6 @@ use datafusion::catalog::{Session, TableFunctionImpl};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::TableType;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
@@ -420,10 +418,6 @@ impl TableProvider for PatternTable {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let batch = self.compute().await?;
-        let mem =
-            MemorySourceConfig::try_new(&[vec![batch]], self.kind.schema(), projection.cloned())?
-                .with_limit(limit);
-        Ok(DataSourceExec::from_data_source(mem))
+        crate::batch_exec(self.compute().await?, projection, limit)
     }
 }
