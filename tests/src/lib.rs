@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
-use strata_engine::StructuredLog;
+use strata_engine::sample::{SampleConfig, generate};
+use strata_engine::{Engine, EngineConfig, StructuredLog};
+use strata_query::datafusion::prelude::SessionContext;
 
 /// Lowercased alphanumeric words of `text`: the oracle's own tokenizer.
 pub fn words(text: &str) -> Vec<String> {
@@ -76,4 +78,38 @@ pub fn oracle_counts<'a>(
         *out.entry(key(r)).or_default() += 1;
     }
     out
+}
+
+/// `n` generated records spread over `duration_us`.
+pub fn corpus(n: usize, duration_us: i64) -> Vec<StructuredLog> {
+    generate(
+        &SampleConfig {
+            total: n,
+            duration_us,
+            ..SampleConfig::default()
+        },
+        n,
+    )
+}
+
+/// An engine on `dir` without background flushes (tests flush by hand) and
+/// compacting partitions of two or more small segments.
+pub async fn open_test_engine(dir: &std::path::Path) -> Engine {
+    Engine::open(EngineConfig {
+        background_tasks: false,
+        compaction_min_segments: 2,
+        ..EngineConfig::new(dir)
+    })
+    .await
+    .expect("engine opens")
+}
+
+/// Runs one statement, panicking with the statement on error.
+pub async fn run_sql(ctx: &SessionContext, q: &str) -> Vec<RecordBatch> {
+    ctx.sql(q)
+        .await
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
 }

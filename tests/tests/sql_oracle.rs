@@ -3,8 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use strata_engine::sample::{SampleConfig, generate};
-use strata_engine::{Engine, EngineConfig, StructuredLog};
+use strata_engine::StructuredLog;
 use strata_query::datafusion::prelude::SessionContext;
 use strata_query::{QueryConfig, session};
 use strata_tests::{counts, has_phrase, has_prefix, has_word, oracle_counts, strings};
@@ -12,14 +11,7 @@ use strata_tests::{counts, has_phrase, has_prefix, has_word, oracle_counts, stri
 const N: usize = 24_000;
 
 fn corpus() -> Vec<StructuredLog> {
-    generate(
-        &SampleConfig {
-            total: N,
-            duration_us: 6 * 3_600_000_000,
-            ..SampleConfig::default()
-        },
-        N,
-    )
+    strata_tests::corpus(N, 6 * 3_600_000_000)
 }
 
 type Oracle = Box<dyn Fn(&StructuredLog) -> bool>;
@@ -108,14 +100,7 @@ fn conditions(records: &[StructuredLog]) -> Vec<(String, Oracle)> {
 }
 
 async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
-    let sql = |q: String| async move {
-        ctx.sql(&q)
-            .await
-            .unwrap_or_else(|e| panic!("{q}: {e}"))
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{q}: {e}"))
-    };
+    let sql = |q: String| async move { strata_tests::run_sql(ctx, &q).await };
     for (cond, oracle) in conditions(records) {
         let got: BTreeSet<String> = strings(
             &sql(format!("SELECT log_id FROM logs WHERE {cond}")).await,
@@ -172,19 +157,11 @@ async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
     assert_eq!(strings(&newest, "log_id"), want, "{stage}: newest first");
 }
 
-fn config(dir: &std::path::Path) -> EngineConfig {
-    EngineConfig {
-        background_tasks: false,
-        compaction_min_segments: 2,
-        ..EngineConfig::new(dir)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
     let records = corpus();
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
     // three flushes (many (workspace, hour) segments) and a memtable tail
     for (i, chunk) in records.chunks(N / 4).enumerate() {
         engine.ingest(chunk).await.unwrap();
@@ -225,7 +202,7 @@ async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
     engine.close().await.unwrap();
     drop(ctx);
     drop(engine);
-    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     check(&ctx, &records, "after restart").await;
 }
@@ -234,7 +211,7 @@ async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
 async fn explain_shows_pruning_and_bad_queries_are_named() {
     let records = corpus();
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
     engine.ingest(&records).await.unwrap();
     engine.flush().await.unwrap();
     let ctx = session(&engine, &QueryConfig::default()).unwrap();

@@ -5,35 +5,22 @@ use std::collections::HashMap;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
-use strata_engine::sample::{SampleConfig, generate};
-use strata_engine::{Engine, EngineConfig};
 use strata_query::{QueryConfig, session};
-use strata_tests::strings;
+use strata_tests::{corpus, open_test_engine, run_sql, strings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_row_gets_a_stable_template_and_sql_sees_them() {
     let n = 20_000;
-    let records = generate(
-        &SampleConfig {
-            total: n,
-            ..SampleConfig::default()
-        },
-        n,
-    );
+    let records = corpus(n, 86_400_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig {
-        background_tasks: false,
-        ..EngineConfig::new(dir.path())
-    })
-    .await
-    .unwrap();
+    let engine = open_test_engine(dir.path()).await;
     engine.ingest(&records[..n / 2]).await.unwrap();
     engine.flush().await.unwrap();
     engine.ingest(&records[n / 2..]).await.unwrap();
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     let sql = |q: &'static str| {
         let ctx = ctx.clone();
-        async move { ctx.sql(q).await.unwrap().collect().await.unwrap() }
+        async move { run_sql(&ctx, q).await }
     };
 
     // every row has a template; identical messages of one (workspace,
@@ -118,34 +105,15 @@ async fn every_row_gets_a_stable_template_and_sql_sees_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pattern_table_functions_match_brute_force_counts() {
     let n = 12_000;
-    let records = generate(
-        &SampleConfig {
-            total: n,
-            duration_us: 6 * 3_600_000_000,
-            ..SampleConfig::default()
-        },
-        n,
-    );
+    let records = corpus(n, 6 * 3_600_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(EngineConfig {
-        background_tasks: false,
-        ..EngineConfig::new(dir.path())
-    })
-    .await
-    .unwrap();
+    let engine = open_test_engine(dir.path()).await;
     engine.ingest(&records).await.unwrap();
     engine.flush().await.unwrap();
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     let sql = |q: String| {
         let ctx = ctx.clone();
-        async move {
-            ctx.sql(&q)
-                .await
-                .unwrap_or_else(|e| panic!("{q}: {e}"))
-                .collect()
-                .await
-                .unwrap_or_else(|e| panic!("{q}: {e}"))
-        }
+        async move { run_sql(&ctx, &q).await }
     };
     // (execution, timestamp, canonical template, level) of every row
     let rows = sql(
