@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 
 use strata_engine::sample::{SampleConfig, generate, to_ndjson_line};
 
+mod common;
+
 fn strata() -> Command {
     Command::new(env!("CARGO_BIN_EXE_strata"))
 }
@@ -200,23 +202,7 @@ fn ingest_reports_rejections_by_line_and_exits_1() {
 fn cli_commands_work_through_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut server = strata()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = first
-        .strip_prefix("strata listening on ")
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("{first:?}"))
-        .to_string();
-    let url = format!("http://{addr}");
+    let (mut server, url) = common::start_server(&data);
 
     // tail first, so it sees what is ingested next
     let mut tail = strata()

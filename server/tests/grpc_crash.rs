@@ -2,9 +2,7 @@
 //! nothing that was acknowledged, and nothing is stored twice.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,24 +11,8 @@ use strata_proto::v1::log_service_client::LogServiceClient;
 use strata_proto::v1::{IngestRequest, LogRecords, SqlRequest, ingest_request};
 use strata_server::grpc::record_to_proto;
 
-fn start(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .strip_prefix("strata listening on ")
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (child, format!("http://{addr}"))
-}
+mod common;
+use common::start_server as start;
 
 /// Four clients ingesting batches until told to stop; returns the log ids
 /// of every batch whose Ingest returned OK.
