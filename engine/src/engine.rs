@@ -2,6 +2,7 @@
 
 mod flush;
 mod maintenance;
+mod text_rows;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -366,11 +367,8 @@ impl Engine {
             if !predicate.text.is_empty() {
                 let index = self.open_index(meta).await?;
                 for q in &predicate.text {
-                    let hits = index.search(q)?;
-                    rows = Some(match rows {
-                        None => hits,
-                        Some(prev) => intersect_sorted(&prev, &hits),
-                    });
+                    let hits = self.segment_rows(meta, &index, q, rows.as_deref()).await?;
+                    rows = Some(hits);
                 }
             }
             if let Some(r) = &rows {

@@ -63,10 +63,12 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     let err = tantivy_err(segment_id);
     let schema = index_schema();
     let dir = RamDirectory::create();
-    let index =
-        Index::create(dir.clone(), schema.clone(), IndexSettings::default()).map_err(&err)?;
-    let mut writer = index
-        .writer_with_num_threads::<TantivyDocument>(1, WRITER_HEAP_BYTES)
+    // One segment, built on this thread: no channel to indexing threads
+    // and no merge afterwards.
+    let mut writer = Index::builder()
+        .schema(schema.clone())
+        .settings(IndexSettings::default())
+        .single_segment_index_writer::<TantivyDocument>(dir.clone(), WRITER_HEAP_BYTES)
         .map_err(&err)?;
     let mut columns: Vec<(Field, _)> = Vec::new();
     for name in TEXT_COLUMNS.iter().chain(RAW_TERM_COLUMNS) {
@@ -85,8 +87,7 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
         doc.add_u64(row_field, row as u64);
         writer.add_document(doc).map_err(&err)?;
     }
-    writer.commit().map_err(&err)?;
-    writer.wait_merging_threads().map_err(&err)?;
+    let index = writer.finalize().map_err(&err)?;
 
     let mut files: Vec<PathBuf> = index.directory().list_managed_files().into_iter().collect();
     for extra in ["meta.json", ".managed.json"] {
@@ -215,6 +216,16 @@ impl SegmentIndex {
             reader,
             bytes: bundle.len(),
         })
+    }
+
+    /// True if every field `query` reads is in this index, so
+    /// [`search`](Self::search) can answer it alone. (Segments written
+    /// before the per-record ids left the index still answer those.)
+    pub fn answers(&self, query: &TextQuery) -> bool {
+        query
+            .field_refs()
+            .iter()
+            .all(|f| self.schema.get_field(f).is_ok())
     }
 
     /// Size of the bundle this index was opened from.

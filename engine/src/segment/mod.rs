@@ -2,7 +2,9 @@
 //! (workspace, hour) partition flush, catalogued by [`SegmentMeta`].
 
 pub mod index;
+mod object_reader;
 pub mod reader;
+pub mod row_filter;
 pub mod writer;
 
 use std::collections::BTreeMap;

@@ -24,7 +24,14 @@ pub struct SegmentFiles {
 }
 
 /// Columns with Parquet bloom filters (point lookups by id).
-const BLOOM_COLUMNS: &[&str] = &[col::TRACE_ID, col::AGENT_ID, col::EXECUTION_ID, col::LOG_ID];
+const BLOOM_COLUMNS: &[&str] = &[
+    col::TRACE_ID,
+    col::AGENT_ID,
+    col::EXECUTION_ID,
+    col::LOG_ID,
+    col::SPAN_ID,
+    col::PARENT_SPAN_ID,
+];
 
 fn writer_properties(row_group_rows: usize, zstd_level: i32) -> Result<WriterProperties> {
     let level = ZstdLevel::try_new(zstd_level).map_err(|e| Error::Config(e.to_string()))?;
@@ -42,7 +49,9 @@ fn writer_properties(row_group_rows: usize, zstd_level: i32) -> Result<WriterPro
         b = b.set_column_bloom_filter_enabled(ColumnPath::from(*c), true);
     }
     // ids are unique-ish: dictionary pages would only grow the file
-    b = b.set_column_dictionary_enabled(ColumnPath::from(col::LOG_ID), false);
+    for c in [col::LOG_ID, col::SPAN_ID] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(c), false);
+    }
     Ok(b.build())
 }
 
@@ -71,6 +80,23 @@ fn column_stats(batch: &RecordBatch, name: &str) -> Result<ColumnStats> {
     })
 }
 
+/// `batch` as Parquet bytes, and the row count of each row group.
+fn write_parquet(
+    batch: &RecordBatch,
+    props: WriterProperties,
+) -> std::result::Result<(Vec<u8>, Vec<u64>), parquet::errors::ParquetError> {
+    let mut buf = Vec::with_capacity(batch.get_array_memory_size() / 4);
+    let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    let metadata = writer.close()?;
+    let row_groups = metadata
+        .row_groups()
+        .iter()
+        .map(|rg| rg.num_rows() as u64)
+        .collect();
+    Ok((buf, row_groups))
+}
+
 /// Writes `batch` (rows of one workspace and hour, sorted by timestamp) as a
 /// segment with a fresh id.
 pub fn write_segment(
@@ -97,18 +123,20 @@ pub fn write_segment(
         source,
     };
     let props = writer_properties(row_group_rows, zstd_level)?;
-    let mut buf = Vec::with_capacity(batch.get_array_memory_size() / 4);
-    let mut writer =
-        ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(parquet_err)?;
-    writer.write(batch).map_err(parquet_err)?;
-    let metadata = writer.close().map_err(parquet_err)?;
-    let row_groups = metadata
-        .row_groups()
-        .iter()
-        .map(|rg| rg.num_rows() as u64)
-        .collect();
-
-    let index = index::build_bundle(batch, &id)?;
+    // The index and the Parquet file are built side by side.
+    let (index, parquet) = std::thread::scope(|scope| {
+        let index = scope.spawn(|| index::build_bundle(batch, &id));
+        let parquet = write_parquet(batch, props).map_err(parquet_err);
+        let index = index.join().unwrap_or_else(|_| {
+            Err(Error::Corrupt {
+                what: format!("index of segment {id}"),
+                reason: "the index build panicked".into(),
+            })
+        });
+        (index, parquet)
+    });
+    let (buf, row_groups) = parquet?;
+    let index = index?;
     let mut stats = BTreeMap::new();
     for c in STATS_COLUMNS {
         stats.insert(c.to_string(), column_stats(batch, c)?);

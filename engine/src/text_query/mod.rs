@@ -109,6 +109,20 @@ impl TextQuery {
         self.field_refs().into_iter().map(str::to_owned).collect()
     }
 
+    /// `(field, value)` pairs of raw-field equalities every matching row
+    /// satisfies (the query itself or conjuncts of it), for pruning by
+    /// bloom filter.
+    pub fn required_equalities(&self) -> Vec<(&str, &str)> {
+        match self {
+            TextQuery::RawEq { field, value } => vec![(field.as_str(), value.as_str())],
+            TextQuery::And(children) => children
+                .iter()
+                .flat_map(TextQuery::required_equalities)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub(crate) fn field_refs(&self) -> Vec<&str> {
         fn walk<'a>(q: &'a TextQuery, out: &mut Vec<&'a str>) {
             match q {

@@ -1,0 +1,47 @@
+//! Rows of a segment matching a text query: from its full-text index, and
+//! from its Parquet columns for the fields the index does not hold.
+
+use super::{Engine, intersect_sorted};
+use crate::error::Result;
+use crate::segment::{SegmentIndex, SegmentMeta, row_filter};
+use crate::text_query::TextQuery;
+
+impl Engine {
+    /// Rows of segment `meta` matching `query`, among `within` when given
+    /// (ascending). The index answers what it holds; clauses on fields it
+    /// does not hold are checked on the segment's Parquet columns, reading
+    /// only the rows the indexed clauses left.
+    pub(super) async fn segment_rows(
+        &self,
+        meta: &SegmentMeta,
+        index: &SegmentIndex,
+        query: &TextQuery,
+        within: Option<&[u32]>,
+    ) -> Result<Vec<u32>> {
+        let narrow = |hits: Vec<u32>| match within {
+            Some(w) => intersect_sorted(w, &hits),
+            None => hits,
+        };
+        if index.answers(query) {
+            return Ok(narrow(index.search(query)?));
+        }
+        let (indexed, rest): (Vec<TextQuery>, Vec<TextQuery>) = match query {
+            TextQuery::And(children) => children.iter().cloned().partition(|c| index.answers(c)),
+            other => (Vec::new(), vec![other.clone()]),
+        };
+        let candidates = if indexed.is_empty() {
+            within.map(<[u32]>::to_vec)
+        } else {
+            Some(narrow(index.search(&TextQuery::And(indexed))?))
+        };
+        if candidates.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
+        let rest = match <[TextQuery; 1]>::try_from(rest) {
+            Ok([one]) => one,
+            Err(many) => TextQuery::And(many),
+        };
+        row_filter::matching_rows(self.inner.store.clone(), meta, &rest, candidates.as_deref())
+            .await
+    }
+}
