@@ -3,17 +3,23 @@
 
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::TimestampMicrosecondType;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::FunctionRegistry;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{DataFrame, SessionContext, col, lit};
+use strata_engine::batch::timestamp_index;
+use strata_engine::predicate::{ScanPredicate, TimeRange};
 use strata_engine::scan::ScanStats;
 use strata_engine::schema::col as c;
+use strata_engine::text_query::TextQuery;
 
+use crate::engine_err;
 use crate::pushdown::SEARCH_FUNCTION;
 use crate::scan_exec::LogsScanExec;
+use crate::table_provider::LogsTableProvider;
 
 /// Default number of records a search returns.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -112,11 +118,117 @@ pub fn snapshot_seq(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
 }
 
 /// Runs a search.
+///
+/// Newest first (or oldest first) with a limit, most matches lie in the
+/// few newest (oldest) segments. The indexes are asked first how many rows
+/// each segment may contribute; the search then runs bounded to the time
+/// span of the fewest segments that may hold `limit` matches, so the other
+/// segments are pruned before any Parquet is read. If the bounded run finds
+/// fewer than `limit` records (other filters removed some) it runs again
+/// unbounded. Either way the answer is the same as the unbounded search's.
 pub async fn search(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResult> {
+    if let Some(bounded) = time_bounded(ctx, p).await? {
+        let result = run(ctx, &bounded).await?;
+        let rows: usize = result.batches.iter().map(RecordBatch::num_rows).sum();
+        if rows >= p.limit {
+            return Ok(result);
+        }
+    }
+    run(ctx, p).await
+}
+
+async fn run(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResult> {
     let plan = search_frame(ctx, p).await?.create_physical_plan().await?;
     let batches = collect(plan.clone(), ctx.task_ctx()).await?;
     Ok(SearchResult {
         batches,
         stats: scan_stats(&plan),
     })
+}
+
+/// `p` narrowed to the time span of the newest (oldest) data that may hold
+/// `p.limit` matches, or `None` when that span is everything.
+async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<SearchParams>> {
+    let provider = ctx.table_provider("logs").await?;
+    let Some(logs) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<LogsTableProvider>()
+    else {
+        return Ok(None);
+    };
+    let mut predicate = ScanPredicate {
+        time: TimeRange {
+            start_us: p.start_us,
+            end_us: p.end_us,
+        },
+        ..ScanPredicate::default()
+    };
+    if !p.query.trim().is_empty() {
+        let query = TextQuery::parse(&p.query, c::MESSAGE)
+            .map_err(|e| DataFusionError::Plan(format!("search(): {e}")))?;
+        predicate.text.push(query);
+    }
+    for (column, value) in [
+        (c::AGENT_ID, &p.agent_id),
+        (c::WORKSPACE_ID, &p.workspace_id),
+    ] {
+        if let Some(v) = value {
+            predicate.equals.push((column.to_string(), vec![v.clone()]));
+        }
+    }
+    let engine = logs.engine();
+    let snapshot = engine.snapshot().map_err(engine_err)?;
+    let plan = engine
+        .plan_scan(snapshot, &predicate)
+        .await
+        .map_err(engine_err)?;
+
+    // (most matches, oldest and newest timestamp) of each source of rows
+    let mut chunks: Vec<(usize, i64, i64)> = plan
+        .segments
+        .iter()
+        .map(|s| {
+            let n = s.rows.as_ref().map_or(s.meta.rows as usize, Vec::len);
+            (n, s.meta.min_ts, s.meta.max_ts)
+        })
+        .collect();
+    for batch in &plan.memtable {
+        let ts = batch
+            .column(timestamp_index())
+            .as_primitive::<TimestampMicrosecondType>();
+        if let (Some(lo), Some(hi)) = (arrow::compute::min(ts), arrow::compute::max(ts)) {
+            chunks.push((batch.num_rows(), lo, hi));
+        }
+    }
+    if p.oldest_first {
+        chunks.sort_by_key(|&(_, lo, _)| lo);
+    } else {
+        chunks.sort_by_key(|&(_, _, hi)| std::cmp::Reverse(hi));
+    }
+    // Every row of the chunks walked lies at or after (before) `bound`.
+    let (mut seen, mut bound) = (0usize, None);
+    for (i, &(n, lo, hi)) in chunks.iter().enumerate() {
+        seen += n;
+        bound = Some(match (bound, p.oldest_first) {
+            (None, false) => lo,
+            (None, true) => hi,
+            (Some(b), false) => lo.min(b),
+            (Some(b), true) => hi.max(b),
+        });
+        if seen >= p.limit {
+            if i + 1 == chunks.len() {
+                return Ok(None);
+            }
+            break;
+        }
+    }
+    let Some(bound) = bound.filter(|_| seen >= p.limit) else {
+        return Ok(None);
+    };
+    let mut bounded = p.clone();
+    if p.oldest_first {
+        let end = bound.saturating_add(1);
+        bounded.end_us = Some(p.end_us.map_or(end, |e| e.min(end)));
+    } else {
+        bounded.start_us = Some(p.start_us.map_or(bound, |s| s.max(bound)));
+    }
+    Ok(Some(bounded))
 }

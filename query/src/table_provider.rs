@@ -40,6 +40,11 @@ impl LogsTableProvider {
     pub fn new(engine: Engine, store_url: ObjectStoreUrl) -> Self {
         LogsTableProvider { engine, store_url }
     }
+
+    /// The engine the table reads.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
 }
 
 /// The Parquet access plan reading only `rows` (ascending ordinals).
