@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use arrow::array::{AsArray, RecordBatch};
-use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
+use arrow::compute::interleave_record_batch;
 use arrow::datatypes::TimestampMicrosecondType;
 use object_store::ObjectStoreExt;
 
 use super::{Engine, TEMPLATES_PREFIX, poisoned};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
-use crate::schema::{col, logs_schema};
+use crate::schema::col;
 use crate::segment::{SegmentFiles, SegmentMeta, hour_of, write_segment};
 
 /// What one flush wrote.
@@ -22,52 +22,72 @@ pub struct FlushStats {
     pub flushed_seq: u64,
 }
 
-/// Rows sorted by (workspace, timestamp), cut into (workspace, hour) runs.
-pub(crate) fn partition(batch: &RecordBatch) -> Result<Vec<(String, RecordBatch)>> {
-    let ws_idx = batch.schema().index_of(col::WORKSPACE_ID)?;
-    let indices = lexsort_to_indices(
-        &[
-            SortColumn {
-                values: batch.column(ws_idx).clone(),
-                options: None,
-            },
-            SortColumn {
-                values: batch.column(timestamp_index()).clone(),
-                options: None,
-            },
-        ],
-        None,
-    )?;
-    let sorted = take_record_batch(batch, &indices)?;
-    let ws = sorted.column(ws_idx).as_string::<i32>();
-    let ts = sorted
-        .column(timestamp_index())
-        .as_primitive::<TimestampMicrosecondType>();
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=sorted.num_rows() {
-        let boundary = i == sorted.num_rows()
-            || ws.value(i) != ws.value(start)
-            || hour_of(ts.value(i)) != hour_of(ts.value(start));
-        if boundary {
-            out.push((ws.value(start).to_string(), sorted.slice(start, i - start)));
-            start = i;
+/// The rows of `batches` as (workspace, hour) partitions: for each, the
+/// workspace and the (batch, row) positions of its rows in timestamp order.
+/// Only positions are sorted, so no copy of the rows is made here.
+pub(crate) fn partition(batches: &[RecordBatch]) -> Result<Vec<(String, Vec<(usize, usize)>)>> {
+    let mut workspaces: Vec<String> = Vec::new();
+    // (workspace ordinal, hour, timestamp, batch, row)
+    let mut keys: Vec<(u32, i64, i64, usize, usize)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let ws = batch
+            .column(batch.schema().index_of(col::WORKSPACE_ID)?)
+            .as_string::<i32>();
+        let ts = batch
+            .column(timestamp_index())
+            .as_primitive::<TimestampMicrosecondType>();
+        let mut last: Option<(&str, u32)> = None;
+        for row in 0..batch.num_rows() {
+            let w = ws.value(row);
+            let ord = match last {
+                Some((name, ord)) if name == w => ord,
+                _ => {
+                    let ord = match workspaces.iter().position(|x| x == w) {
+                        Some(i) => i as u32,
+                        None => {
+                            workspaces.push(w.to_string());
+                            (workspaces.len() - 1) as u32
+                        }
+                    };
+                    last = Some((w, ord));
+                    ord
+                }
+            };
+            let t = ts.value(row);
+            keys.push((ord, hour_of(t), t, b, row));
+        }
+    }
+    // ties keep arrival order (batch, row), like a stable sort on the rows
+    keys.sort_unstable();
+    let mut out: Vec<(String, Vec<(usize, usize)>)> = Vec::new();
+    let mut current: Option<(u32, i64)> = None;
+    for (ord, hour, _, b, row) in keys {
+        if current != Some((ord, hour)) {
+            current = Some((ord, hour));
+            out.push((workspaces[ord as usize].clone(), Vec::new()));
+        }
+        if let Some(last) = out.last_mut() {
+            last.1.push((b, row));
         }
     }
     Ok(out)
 }
 
-/// Writes the segments of `batches` (CPU-bound, on a blocking thread).
+/// Writes the segments of `batches` (CPU-bound, on a blocking thread), one
+/// partition at a time so only one partition's sorted copy is in memory.
 pub(crate) async fn build_segments(
     batches: Vec<RecordBatch>,
     row_group_rows: usize,
     zstd_level: i32,
 ) -> Result<Vec<SegmentFiles>> {
     tokio::task::spawn_blocking(move || {
-        let all = concat_batches(&logs_schema(), &batches)?;
-        partition(&all)?
+        let refs: Vec<&RecordBatch> = batches.iter().collect();
+        partition(&batches)?
             .into_iter()
-            .map(|(ws, part)| write_segment(&part, &ws, row_group_rows, zstd_level))
+            .map(|(ws, positions)| {
+                let part = interleave_record_batch(&refs, &positions)?;
+                write_segment(&part, &ws, row_group_rows, zstd_level)
+            })
             .collect::<Result<Vec<_>>>()
     })
     .await
