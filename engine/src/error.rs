@@ -74,6 +74,13 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A ground-truth line of the sample generator could not be read.
+    #[error("invalid ground-truth line: {source}")]
+    GroundTruth {
+        #[source]
+        source: serde_json::Error,
+    },
+
     /// The engine was shut down while the operation was pending.
     #[error("the engine is shut down")]
     Shutdown,

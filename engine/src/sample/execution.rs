@@ -59,6 +59,9 @@ pub(super) struct Execution {
     pub failed_service: &'static str,
     pub total_ms: f64,
     pub tokens: u64,
+    /// Whether the last event is the `End` record; a `broken_sequence`
+    /// anomaly drops it.
+    pub ends: bool,
 }
 
 /// Draws a span's properties; supplied by the generator, which owns the

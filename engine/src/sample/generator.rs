@@ -6,11 +6,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 
 use super::SampleConfig;
+use super::anomaly::{AnomalyKind, ERROR_BURST_SHARE, LATENCY_FACTOR, NEW_TEMPLATE_SHARE, Window};
 use super::execution::{EventKind, Execution, Planner, Span, SpanSource};
 use super::ids::IdKeys;
-use super::template::{ExecView, Render, Slot, TemplateIndex, round2};
+use super::injector::{Injector, Target};
+use super::template::{ExecView, NEW_TEMPLATE, Render, Slot, TemplateIndex, round2};
 use super::timeline::Timeline;
+use super::truth::GroundTruth;
 use super::vocab::{AGENT_ROLES, INDEXES, MODELS, REGIONS, Service, TOOLS, WORKSPACES};
+use crate::error::Result;
 use crate::record::{Context, LogLevel, Metrics, StructuredLog};
 
 /// Executions in flight at once; their records interleave.
@@ -116,6 +120,11 @@ pub struct SampleGenerator {
     pool: Vec<Option<Execution>>,
     records: u64,
     executions: u64,
+    /// The anomaly plan at work; `None` without anomalies.
+    injector: Option<Injector>,
+    /// The main stream's next timestamp, drawn before a spike record that
+    /// went first.
+    pending_us: Option<i64>,
 }
 
 impl fmt::Debug for SampleGenerator {
@@ -130,10 +139,25 @@ impl fmt::Debug for SampleGenerator {
 
 impl SampleGenerator {
     /// Builds the platform (workspaces, agents, deployments) from `config`.
+    ///
+    /// # Panics
+    ///
+    /// If the anomaly plan names an entity the platform lacks or an empty
+    /// window; [`try_new`](Self::try_new) reports that as an error instead.
     pub fn new(config: SampleConfig) -> Self {
+        match Self::try_new(config) {
+            Ok(generator) => generator,
+            Err(e) => panic!("SampleGenerator::new: {e}"),
+        }
+    }
+
+    /// Builds the platform (workspaces, agents, deployments) from `config`
+    /// and resolves its anomaly plan: drawn entities and windows come from
+    /// the seed; an explicit entity must exist and a window be non-empty,
+    /// or [`Error::Config`](crate::Error::Config) says which does not.
+    pub fn try_new(config: SampleConfig) -> Result<Self> {
         let mut rng = StdRng::seed_from_u64(config.seed);
         let duration_us = config.duration_us.max(1);
-        let timeline = Timeline::new(config.start_us, duration_us, config.total.max(1));
         let keys = IdKeys {
             log: rng.next_u64(),
             exec: rng.next_u64(),
@@ -211,7 +235,24 @@ impl SampleGenerator {
             }
         }
 
-        SampleGenerator {
+        let injector = {
+            let ids: Vec<&str> = agents.iter().map(|a| a.id.as_str()).collect();
+            Injector::try_new(&config, &ids, &agent_weights)?
+        };
+        // A spike's records come on top of the main stream's: leave room
+        // for the ones it surely adds, so `total` records still fill the
+        // window and none spills past it.
+        let range = Window {
+            start_us: config.start_us,
+            end_us: config.start_us.saturating_add(duration_us),
+        };
+        let extra = injector
+            .as_ref()
+            .map_or(0, |injector| injector.min_extra_records(range));
+        let main_total = config.total.max(1).saturating_sub(extra).max(1);
+        let timeline = Timeline::new(config.start_us, duration_us, main_total);
+
+        Ok(SampleGenerator {
             rng,
             timeline,
             spans: SpanFactory {
@@ -228,8 +269,20 @@ impl SampleGenerator {
             pool: (0..CONCURRENT_EXECUTIONS).map(|_| None).collect(),
             records: 0,
             executions: 0,
+            injector,
+            pending_us: None,
             config,
-        }
+        })
+    }
+
+    /// What the anomaly plan injected, one entry per anomaly in plan order;
+    /// empty without anomalies. Windows and entities are fixed from the
+    /// start; counts and execution ids are final once generation has passed
+    /// the window's end.
+    pub fn ground_truth(&self) -> Vec<GroundTruth> {
+        self.injector
+            .as_ref()
+            .map_or_else(Vec::new, Injector::truth)
     }
 
     /// The next `n` records, continuing where the previous call stopped.
@@ -242,7 +295,16 @@ impl SampleGenerator {
     }
 
     fn next_record(&mut self) -> StructuredLog {
-        let timestamp_us = self.timeline.next(self.rng.random());
+        let timestamp_us = match self.pending_us.take() {
+            Some(t) => t,
+            None => self.timeline.next(self.rng.random()),
+        };
+        if self.injector.is_some()
+            && let Some(record) = self.spike_record(timestamp_us)
+        {
+            self.pending_us = Some(timestamp_us);
+            return record;
+        }
         if self.rng.random_bool(BACKGROUND_SHARE) {
             return self.background_record(timestamp_us);
         }
@@ -258,6 +320,30 @@ impl SampleGenerator {
         record
     }
 
+    /// The record of a spiking agent due before the main stream's next
+    /// record at `main_us`, if any.
+    fn spike_record(&mut self, main_us: i64) -> Option<StructuredLog> {
+        let injector = self.injector.as_mut()?;
+        let mut turn = loop {
+            let i = injector.spike_due(main_us)?;
+            if let Some(turn) = injector.spike_take(i) {
+                break turn;
+            }
+        };
+        let agent = injector.agent(turn.anomaly)?;
+        let mut exec = match turn.exec.take() {
+            Some(exec) => exec,
+            None => self.start_execution_for(agent, turn.at_us),
+        };
+        let record = self.execution_record(&mut exec, turn.at_us);
+        if exec.next < exec.events.len()
+            && let Some(injector) = self.injector.as_mut()
+        {
+            injector.spike_put(&turn, exec);
+        }
+        Some(record)
+    }
+
     fn pick_agent(&mut self) -> usize {
         let total = self.agent_weights.last().copied().unwrap_or(1.0);
         let x = self.rng.random::<f64>() * total;
@@ -268,6 +354,10 @@ impl SampleGenerator {
 
     fn start_execution(&mut self, timestamp_us: i64) -> Execution {
         let agent = self.pick_agent();
+        self.start_execution_for(agent, timestamp_us)
+    }
+
+    fn start_execution_for(&mut self, agent: usize, timestamp_us: i64) -> Execution {
         let counter = self.executions;
         self.executions += 1;
         let id = self.keys.execution_id(timestamp_us, counter);
@@ -276,7 +366,7 @@ impl SampleGenerator {
         self.spans.model = self.agents[agent].model;
         let (spans, events, steps) = Planner::new(&mut self.rng, &mut self.spans).plan();
         let max_steps = [10, 15, 20, 25][self.rng.random_range(0..4)];
-        Execution {
+        let mut exec = Execution {
             id,
             trace_id,
             agent,
@@ -292,7 +382,21 @@ impl SampleGenerator {
             failed_service: "",
             total_ms: 0.0,
             tokens: 0,
+            ends: true,
+        };
+        if let Some(injector) = self.injector.as_mut() {
+            let broken = injector.find(
+                AnomalyKind::BrokenSequence,
+                Target::Agent(agent),
+                timestamp_us,
+            );
+            if let Some(i) = broken {
+                exec.events.pop();
+                exec.ends = false;
+                injector.note_execution(i, &exec.id);
+            }
         }
+        exec
     }
 
     fn draw_level(&mut self) -> LogLevel {
@@ -318,27 +422,59 @@ impl SampleGenerator {
         let event = exec.events[exec.next];
         exec.next += 1;
         let span_index = usize::from(event.span);
-        let (service, span_ms) = {
+        let (service, mut span_ms) = {
             let span = &exec.spans[span_index];
             (span.service, span.duration_ms)
         };
-        let (level, slot) = match event.kind {
+        // Anomalies on this service at this time, by index into the plan.
+        let [latency, burst, novel] = match &self.injector {
+            Some(injector) => [
+                AnomalyKind::LatencyShift,
+                AnomalyKind::ErrorBurst,
+                AnomalyKind::NewTemplate,
+            ]
+            .map(|kind| injector.find(kind, Target::Service(service), timestamp_us)),
+            None => [None; 3],
+        };
+        if latency.is_some() {
+            span_ms *= LATENCY_FACTOR;
+        }
+        let mut forced_error = false;
+        let (mut level, mut slot) = match event.kind {
             EventKind::Start => (LogLevel::Info, Slot::ExecStart),
             EventKind::End if exec.aborted => (LogLevel::Error, Slot::ExecAborted),
             EventKind::End if exec.failed => (LogLevel::Error, Slot::ExecFailed),
             EventKind::End => (LogLevel::Info, Slot::ExecEnd),
-            EventKind::Open | EventKind::Close => match self.draw_level() {
-                LogLevel::Info if event.kind == EventKind::Open => (LogLevel::Info, Slot::Open),
-                LogLevel::Info => (LogLevel::Info, Slot::Close),
-                level => (level, Slot::Any),
-            },
+            EventKind::Open | EventKind::Close => {
+                let level = if burst.is_some() && self.rng.random_bool(ERROR_BURST_SHARE) {
+                    forced_error = true;
+                    LogLevel::Error
+                } else {
+                    self.draw_level()
+                };
+                match level {
+                    LogLevel::Info if event.kind == EventKind::Open => (LogLevel::Info, Slot::Open),
+                    LogLevel::Info => (LogLevel::Info, Slot::Close),
+                    level => (level, Slot::Any),
+                }
+            }
         };
+        let said_new = novel.is_some()
+            && matches!(slot, Slot::Open | Slot::Close)
+            && self.rng.random_bool(NEW_TEMPLATE_SHARE);
+        if said_new {
+            (level, slot) = (NEW_TEMPLATE.level, NEW_TEMPLATE.slot);
+        }
         let mut metrics = self.base_metrics(service);
         if slot == Slot::Close || level >= LogLevel::Error {
             metrics.duration_ms = Some(round2(span_ms));
         }
-        let candidates = self.templates.candidates(service, level, slot);
-        let template = candidates[self.rng.random_range(0..candidates.len())];
+        let template = if said_new {
+            &NEW_TEMPLATE
+        } else {
+            let candidates = self.templates.candidates(service, level, slot);
+            candidates[self.rng.random_range(0..candidates.len())]
+        };
         let agent = &self.agents[exec.agent];
         let span = &exec.spans[span_index];
         let view = ExecView {
@@ -397,6 +533,18 @@ impl SampleGenerator {
             attributes: Some(rendered.attributes),
         };
 
+        if let Some(injector) = self.injector.as_mut() {
+            let shifted = latency.filter(|_| record.metrics.duration_ms.is_some());
+            let changed = [
+                shifted,
+                burst.filter(|_| forced_error),
+                novel.filter(|_| said_new),
+            ];
+            for i in changed.into_iter().flatten() {
+                injector.note_record(i);
+            }
+        }
+
         // Bookkeeping for the execution's end record.
         if span_index != 0 {
             exec.total_ms += record.metrics.duration_ms.unwrap_or(0.0);
@@ -411,7 +559,7 @@ impl SampleGenerator {
             }
             if level == LogLevel::Fatal {
                 exec.aborted = true;
-                exec.next = exec.next.max(exec.events.len() - 1);
+                exec.next = exec.next.max(exec.events.len() - usize::from(exec.ends));
             }
         }
         record

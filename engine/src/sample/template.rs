@@ -6,6 +6,7 @@
 
 mod auth;
 mod common;
+mod injected;
 mod llm;
 mod memory;
 mod orchestration;
@@ -17,6 +18,8 @@ use std::net::Ipv4Addr;
 
 use rand::Rng;
 use rand::rngs::StdRng;
+
+pub(super) use injected::NEW_TEMPLATE;
 
 use super::stack_trace::stack_trace;
 use super::vocab::Service;

@@ -6,6 +6,8 @@
 
 #![allow(clippy::print_stdout)]
 
+mod generate;
+
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
@@ -40,18 +42,9 @@ enum Cmd {
         /// Directory holding one folder per dataset (e.g. ../shared/data/loghub-2k).
         dir: std::path::PathBuf,
     },
-    /// Write generated agent-platform logs as StructuredLog NDJSON.
-    Gen {
-        /// Records to write.
-        #[arg(long, default_value_t = 1_000_000)]
-        records: usize,
-        /// Seed of the generator (same seed, same bytes).
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Output file ('-' for standard output).
-        #[arg(long, default_value = "-")]
-        out: String,
-    },
+    /// Write generated agent-platform logs as StructuredLog NDJSON, with
+    /// optional injected anomalies and their ground truth.
+    Gen(generate::GenArgs),
     /// Ingest and search over gRPC against an in-process server.
     Grpc {
         /// Records ingested per client-count run.
@@ -183,31 +176,6 @@ async fn grpc(records: usize, clients: Vec<usize>, searches: usize) {
     }
 }
 
-fn gen_ndjson(records: usize, seed: u64, out: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let sink: Box<dyn Write> = if out == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(std::fs::File::create(out)?)
-    };
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
-    let mut generator = SampleGenerator::new(SampleConfig {
-        seed,
-        total: records,
-        ..SampleConfig::default()
-    });
-    let mut left = records;
-    while left > 0 {
-        let n = left.min(10_000);
-        for r in generator.generate(n) {
-            w.write_all(strata_engine::sample::to_ndjson_line(&r).as_bytes())?;
-            w.write_all(b"\n")?;
-        }
-        left -= n;
-    }
-    w.flush()
-}
-
 fn patterns(dir: &std::path::Path) -> Result<(), String> {
     use strata_engine::template::eval::evaluate_dataset;
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -301,8 +269,8 @@ async fn main() {
                 std::process::exit(1);
             }
         }
-        Cmd::Gen { records, seed, out } => {
-            if let Err(e) = gen_ndjson(records, seed, &out) {
+        Cmd::Gen(args) => {
+            if let Err(e) = generate::run(args) {
                 eprintln!("strata-bench gen: {e}");
                 std::process::exit(1);
             }
