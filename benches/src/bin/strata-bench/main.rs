@@ -19,6 +19,8 @@ use strata_proto::v1::{IngestRequest, LogRecords, SearchRequest, ingest_request}
 use strata_server::config::ServerConfig;
 use strata_server::grpc::{record_to_proto, serve};
 
+mod run;
+
 #[derive(Parser)]
 #[command(name = "strata-bench", about = "Macro benchmarks of Strata")]
 struct Cli {
@@ -57,6 +59,10 @@ enum Cmd {
         #[arg(long, default_value_t = 100)]
         searches: usize,
     },
+    /// The macro benchmark: ingest, storage, search, SQL and pattern mining
+    /// on a generated corpus, next to ripgrep, DuckDB, gzip/zstd and Drain3;
+    /// writes a table into BENCHMARKS.md.
+    Run(run::RunArgs),
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -280,5 +286,11 @@ async fn main() {
             clients,
             searches,
         } => grpc(records, clients, searches).await,
+        Cmd::Run(args) => {
+            if let Err(e) = run::run(args).await {
+                eprintln!("strata-bench run: {e}");
+                std::process::exit(1);
+            }
+        }
     }
 }

@@ -1,0 +1,178 @@
+//! `strata-bench run`: the macro benchmark, Strata next to its peers on one
+//! generated corpus, in one invocation.
+//!
+//! ```text
+//! corpus (gen, reused) ─> query set picked from it (corpus_scan)
+//!   │
+//!   ├─> strata ingest ×runs (child process) ─> data dir ─> storage, search, SQL
+//!   ├─> gzip / zstd sizes, ripgrep searches          (raw NDJSON)
+//!   ├─> DuckDB: its Parquet, searches, SQL           (benches/peers/duckdb_bench.py)
+//!   └─> messages ─> Strata's miner, Drain3           (benches/peers/drain3_corpus.py)
+//!                        │
+//!                        v
+//!        Markdown table ─> stdout and BENCHMARKS.md (between markers)
+//! ```
+
+mod corpus;
+mod corpus_scan;
+mod ingest;
+mod machine;
+mod markdown;
+mod page_cache;
+mod patterns;
+mod peers;
+mod python_peers;
+mod query_set;
+mod report;
+mod results;
+mod ripgrep;
+mod search;
+mod sql;
+mod stats;
+mod storage;
+
+use std::path::PathBuf;
+
+use corpus::Corpus;
+use peers::Peers;
+use results::Results;
+
+/// Warm search samples per run.
+const WARM_SAMPLES_PER_RUN: usize = 10;
+
+/// Flags of `strata-bench run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Records of the generated corpus.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub records: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Repetitions: ingest runs, cold search samples, SQL and mining runs
+    /// (medians reported); warm search samples are 10 per run.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Directory of the corpus (reused when present) and the data dir.
+    #[arg(long, default_value = "target/bench-run")]
+    pub work_dir: PathBuf,
+    /// Measure Strata alone (no install, no ripgrep, DuckDB, Drain3, gzip, zstd).
+    #[arg(long)]
+    pub skip_peers: bool,
+    /// Markdown file whose marked section receives the results.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    pub md: PathBuf,
+}
+
+/// Runs the benchmark and writes the results.
+pub async fn run(args: RunArgs) -> Result<(), String> {
+    if args.records == 0 || args.runs == 0 {
+        return Err("--records and --runs must be at least 1".into());
+    }
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    std::fs::create_dir_all(&args.work_dir)
+        .map_err(|e| format!("{}: {e}", args.work_dir.display()))?;
+    let work_dir = args
+        .work_dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", args.work_dir.display()))?;
+    let strata = ingest::strata_binary()?;
+    let corpus = Corpus::new(&work_dir, args.records, args.seed);
+    let corpus_bytes = corpus.ensure_ndjson()?;
+    let queries = corpus_scan::query_set(&corpus)?;
+    let peers = if args.skip_peers {
+        Peers::skipped("--skip-peers")
+    } else {
+        Peers::install_and_find()
+    };
+    let warm_samples = WARM_SAMPLES_PER_RUN * args.runs;
+
+    let mut ingest_runs = Vec::new();
+    for i in 1..=args.runs {
+        eprintln!("ingest run {i}/{}", args.runs);
+        ingest_runs.push(ingest::ingest_once(
+            &strata,
+            &corpus.ndjson,
+            &corpus.data_dir,
+            args.records,
+            &work_dir.join("ingest.log"),
+        )?);
+    }
+    let storage = storage::strata_storage(&corpus.data_dir).await?;
+    if storage.rows != args.records as u64 {
+        return Err(format!(
+            "the data dir holds {} rows in segments, expected {}",
+            storage.rows, args.records
+        ));
+    }
+    let compressed = if args.skip_peers {
+        storage::COMPRESSORS
+            .iter()
+            .map(|(label, _, _)| (label.to_string(), Err("--skip-peers".to_string())))
+            .collect()
+    } else {
+        let find = |program: &str| {
+            let peer = match program {
+                "gzip" => &peers.gzip,
+                _ => &peers.zstd,
+            };
+            peer.as_ref().ok().map(|f| f.path.clone())
+        };
+        storage::compressed_sizes(&corpus.ndjson, &corpus.compressed, find)?
+    };
+
+    eprintln!("Strata: searches (cold, then warm) and SQL");
+    let mut strata_search = vec![search::SearchTimes::default(); queries.len()];
+    search::cold(&corpus.data_dir, &queries, args.runs, &mut strata_search).await?;
+    let (engine, ctx) = search::open_reader(&corpus.data_dir).await?;
+    search::warm(&ctx, &queries, warm_samples, &mut strata_search).await?;
+    let strata_sql = sql::strata(&ctx, args.runs).await?;
+    drop(ctx);
+    engine.close().await.map_err(|e| e.to_string())?;
+
+    let ripgrep = peers.ripgrep.clone().and_then(|rg| {
+        eprintln!("ripgrep: searches");
+        ripgrep::run(&rg.path, &corpus.ndjson, &queries, warm_samples, args.runs)
+    });
+    let duckdb = peers
+        .duckdb
+        .clone()
+        .and_then(|py| python_peers::duckdb(&py.path, &corpus, &queries, warm_samples, args.runs));
+
+    eprintln!("pattern mining");
+    let messages = patterns::read_messages(&corpus.messages)?;
+    let strata_mining = patterns::strata(&messages, args.runs);
+    drop(messages);
+    let drain3 = peers
+        .drain3
+        .clone()
+        .and_then(|py| python_peers::drain3(&py.path, &corpus.messages, args.runs));
+
+    let results = Results {
+        command,
+        date,
+        machine: machine::Machine::describe(),
+        records: args.records,
+        seed: args.seed,
+        runs: args.runs,
+        warm_samples,
+        corpus_bytes,
+        peers,
+        ingest: ingest_runs,
+        storage,
+        compressed,
+        queries,
+        strata_search,
+        ripgrep,
+        duckdb,
+        strata_sql,
+        strata_mining,
+        drain3,
+    };
+    let section = results.section();
+    println!("{section}");
+    markdown::write_section(&args.md, &section)?;
+    eprintln!("wrote the results into {}", args.md.display());
+    Ok(())
+}
