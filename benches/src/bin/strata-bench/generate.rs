@@ -83,6 +83,20 @@ fn parse_duration(text: &str) -> Result<i64, String> {
 }
 
 /// Writes the records, then the ground truth.
+/// `records` records of seed `seed`, without anomalies, over the default
+/// window, written to `out` (what `strata-bench run` ingests).
+pub fn write_ndjson(records: usize, seed: u64, out: &str) -> Result<(), String> {
+    run(GenArgs {
+        records,
+        seed,
+        out: out.to_string(),
+        start: strata_engine::sample::DEFAULT_START_US,
+        duration: strata_engine::sample::DEFAULT_DURATION_US,
+        anomalies: Plan(Vec::new()),
+        truth: None,
+    })
+}
+
 pub fn run(args: GenArgs) -> Result<(), String> {
     let anomalies = args.anomalies.0;
     if !anomalies.is_empty() && args.truth.is_none() {

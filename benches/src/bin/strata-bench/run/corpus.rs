@@ -53,7 +53,7 @@ impl Corpus {
                 self.ndjson.display()
             );
             let tmp = tmp_path(&self.ndjson);
-            crate::gen_ndjson(self.records, self.seed, &tmp.to_string_lossy())
+            crate::generate::write_ndjson(self.records, self.seed, &tmp.to_string_lossy())
                 .map_err(|e| format!("writing {}: {e}", tmp.display()))?;
             std::fs::rename(&tmp, &self.ndjson)
                 .map_err(|e| format!("renaming {}: {e}", tmp.display()))?;
