@@ -22,10 +22,13 @@ pub struct FlushStats {
     pub flushed_seq: u64,
 }
 
+/// A workspace and the (batch, row) positions of some of its rows.
+pub(crate) type Partition = (String, Vec<(usize, usize)>);
+
 /// The rows of `batches` as (workspace, hour) partitions: for each, the
 /// workspace and the (batch, row) positions of its rows in timestamp order.
 /// Only positions are sorted, so no copy of the rows is made here.
-pub(crate) fn partition(batches: &[RecordBatch]) -> Result<Vec<(String, Vec<(usize, usize)>)>> {
+pub(crate) fn partition(batches: &[RecordBatch]) -> Result<Vec<Partition>> {
     let mut workspaces: Vec<String> = Vec::new();
     // (workspace ordinal, hour, timestamp, batch, row)
     let mut keys: Vec<(u32, i64, i64, usize, usize)> = Vec::new();
@@ -59,7 +62,7 @@ pub(crate) fn partition(batches: &[RecordBatch]) -> Result<Vec<(String, Vec<(usi
     }
     // ties keep arrival order (batch, row), like a stable sort on the rows
     keys.sort_unstable();
-    let mut out: Vec<(String, Vec<(usize, usize)>)> = Vec::new();
+    let mut out: Vec<Partition> = Vec::new();
     let mut current: Option<(u32, i64)> = None;
     for (ord, hour, _, b, row) in keys {
         if current != Some((ord, hour)) {
