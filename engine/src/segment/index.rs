@@ -14,15 +14,18 @@
 
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use tantivy::IndexSettings;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::directory::{Directory, RamDirectory};
+use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
-use tantivy::{IndexSettings, TantivyDocument};
 
 use crate::error::{Error, Result};
 use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS};
@@ -58,6 +61,68 @@ fn tantivy_err(segment_id: &str) -> impl Fn(tantivy::TantivyError) -> Error + '_
     }
 }
 
+/// One row of a batch as a tantivy document: the values are read in place
+/// from the Arrow columns, so indexing copies no strings.
+struct RowDoc {
+    columns: Arc<[(Field, StringArray)]>,
+    row_field: Field,
+    row: usize,
+}
+
+/// A value of a [`RowDoc`]: a column's string, or the row ordinal.
+#[derive(Debug, Clone)]
+enum RowValue<'a> {
+    Str(&'a str),
+    Row(u64),
+}
+
+impl<'a> Value<'a> for RowValue<'a> {
+    type ArrayIter = std::iter::Empty<Self>;
+    type ObjectIter = std::iter::Empty<(&'a str, Self)>;
+
+    fn as_value(&self) -> ReferenceValue<'a, Self> {
+        ReferenceValue::Leaf(match self {
+            RowValue::Str(s) => ReferenceValueLeaf::Str(s),
+            RowValue::Row(r) => ReferenceValueLeaf::U64(*r),
+        })
+    }
+}
+
+/// The non-null column values of a [`RowDoc`], then its row ordinal.
+struct RowDocValues<'a> {
+    doc: &'a RowDoc,
+    next: usize,
+}
+
+impl<'a> Iterator for RowDocValues<'a> {
+    type Item = (Field, RowValue<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let columns = &self.doc.columns;
+        while self.next < columns.len() {
+            let (field, array) = &columns[self.next];
+            self.next += 1;
+            if array.is_valid(self.doc.row) {
+                return Some((*field, RowValue::Str(array.value(self.doc.row))));
+            }
+        }
+        if self.next == columns.len() {
+            self.next += 1;
+            return Some((self.doc.row_field, RowValue::Row(self.doc.row as u64)));
+        }
+        None
+    }
+}
+
+impl Document for RowDoc {
+    type Value<'a> = RowValue<'a>;
+    type FieldsValuesIter<'a> = RowDocValues<'a>;
+
+    fn iter_fields_and_values(&self) -> RowDocValues<'_> {
+        RowDocValues { doc: self, next: 0 }
+    }
+}
+
 /// Builds the index of `batch` and packs it into one bundle.
 pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     let err = tantivy_err(segment_id);
@@ -68,24 +133,24 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     let mut writer = Index::builder()
         .schema(schema.clone())
         .settings(IndexSettings::default())
-        .single_segment_index_writer::<TantivyDocument>(dir.clone(), WRITER_HEAP_BYTES)
+        .single_segment_index_writer::<RowDoc>(dir.clone(), WRITER_HEAP_BYTES)
         .map_err(&err)?;
-    let mut columns: Vec<(Field, _)> = Vec::new();
+    let mut columns: Vec<(Field, StringArray)> = Vec::new();
     for name in TEXT_COLUMNS.iter().chain(RAW_TERM_COLUMNS) {
         let field = schema.get_field(name).map_err(&err)?;
         let idx = batch.schema().index_of(name)?;
         columns.push((field, batch.column(idx).as_string::<i32>().clone()));
     }
+    let columns: Arc<[(Field, StringArray)]> = columns.into();
     let row_field = schema.get_field(ROW_FIELD).map_err(&err)?;
     for row in 0..batch.num_rows() {
-        let mut doc = TantivyDocument::default();
-        for (field, arr) in &columns {
-            if arr.is_valid(row) {
-                doc.add_text(*field, arr.value(row));
-            }
-        }
-        doc.add_u64(row_field, row as u64);
-        writer.add_document(doc).map_err(&err)?;
+        writer
+            .add_document(RowDoc {
+                columns: columns.clone(),
+                row_field,
+                row,
+            })
+            .map_err(&err)?;
     }
     let index = writer.finalize().map_err(&err)?;
 
