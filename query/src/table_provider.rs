@@ -10,7 +10,9 @@ use datafusion::datasource::TableProvider;
 use datafusion::datasource::TableType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
+use datafusion::datasource::physical_plan::parquet::{
+    CachedParquetFileReaderFactory, ParquetAccessPlan,
+};
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
@@ -128,7 +130,16 @@ impl TableProvider for LogsTableProvider {
 
         let mut children: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
         if !plan.segments.is_empty() {
-            let mut source = ParquetSource::new(schema.clone()).with_enable_page_index(true);
+            // Footers and page indexes of the immutable segments are kept in
+            // the session's metadata cache, so a warm query parses none.
+            let runtime = state.runtime_env();
+            let factory = CachedParquetFileReaderFactory::new(
+                runtime.object_store(&self.store_url)?,
+                runtime.cache_manager.get_file_metadata_cache(),
+            );
+            let mut source = ParquetSource::new(schema.clone())
+                .with_enable_page_index(true)
+                .with_parquet_file_reader_factory(Arc::new(factory));
             // Statistics pruning (row groups, pages) from the non-search filters.
             let prunable: Vec<Expr> = filters
                 .iter()
