@@ -30,17 +30,6 @@ const SPIKE_POOL: usize = 4;
 /// Near the end of its schedule a spike starts no new executions, so the
 /// ones in flight can finish inside the window.
 const SPIKE_TAIL: u64 = 40;
-/// Services a drawn service anomaly may hit: those that log inside
-/// executions, the root excepted.
-const TARGET_SERVICES: [Service; 7] = [
-    Service::Planner,
-    Service::LlmGateway,
-    Service::Retriever,
-    Service::ToolExecutor,
-    Service::MemoryStore,
-    Service::VectorDb,
-    Service::Auth,
-];
 
 /// What an anomaly affects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +97,8 @@ impl Injector {
         let mut rng = StdRng::seed_from_u64(mix64(config.seed ^ SALT));
         let windows = place_windows(&mut rng, config)?;
 
-        let mut services = TARGET_SERVICES;
+        // services that log inside executions, the root (orchestrator) excepted
+        let mut services: Vec<Service> = Service::ALL[1..].to_vec();
         services.shuffle(&mut rng);
         let mut next_service = 0;
         let mut active = Vec::with_capacity(config.anomalies.len());
