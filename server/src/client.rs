@@ -19,8 +19,7 @@ use crate::grpc::record_from_proto;
 /// Default server URL of the CLI.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
 
-/// A connected client (cheap to clone: clones share the connection).
-#[derive(Clone)]
+/// A connected client.
 pub struct Client {
     inner: LogServiceClient<Channel>,
 }

@@ -18,10 +18,6 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    /// A bug: a task panicked.
-    #[error("internal error: {0}")]
-    Internal(String),
-
     #[error("I/O error on {what}: {source}")]
     Io {
         what: String,

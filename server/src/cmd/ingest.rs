@@ -1,13 +1,10 @@
 //! `strata ingest`: NDJSON files into the data directory or a server.
 
-use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use indicatif::{ProgressBar, ProgressStyle};
 use strata_engine::{Engine, Error as EngineError, Rejection, ndjson};
 use strata_server::client::Client;
@@ -39,64 +36,54 @@ impl Target {
 
     /// Stores one chunk of NDJSON; returns (accepted, rejections with
     /// indexes relative to the chunk) once the accepted ones are durable.
-    /// Sends one chunk. The future owns what it needs, so several chunks
-    /// can be in flight (their WAL writes share group commits).
-    fn send(&self, chunk: Chunk) -> BoxFuture<'static, Result<(u64, Vec<Rejection>)>> {
+    async fn send(&mut self, chunk: Chunk) -> Result<(u64, Vec<Rejection>)> {
         match self {
             Target::Local {
                 engine,
                 max_record_bytes,
             } => {
-                let engine = engine.clone();
-                let max_record_bytes = *max_record_bytes;
-                async move {
-                    let decoded = match chunk.decoded {
-                        Some(d) => d,
-                        None => ndjson::decode_batch(&chunk.bytes, max_record_bytes),
-                    };
-                    loop {
-                        match engine.ingest(&decoded.records).await {
-                            Ok(o) => return Ok((o.accepted as u64, decoded.rejections)),
-                            Err(EngineError::Overloaded(_)) => {
-                                engine.flush().await?;
-                            }
-                            Err(e) => return Err(e.into()),
+                let decoded = match chunk.decoded {
+                    Some(d) => d,
+                    None => ndjson::decode_batch(&chunk.bytes, *max_record_bytes),
+                };
+                loop {
+                    match engine.ingest(&decoded.records).await {
+                        Ok(o) => return Ok((o.accepted as u64, decoded.rejections)),
+                        Err(EngineError::Overloaded(_)) => {
+                            engine.flush().await?;
                         }
+                        Err(e) => return Err(e.into()),
                     }
                 }
-                .boxed()
             }
             Target::Remote(client) => {
-                let mut client = client.clone();
-                async move {
-                    let mut backoff = Duration::from_millis(50);
-                    loop {
-                        match client.ingest_ndjson(chunk.bytes.clone()).await {
-                            Ok(r) => {
-                                let rejections = r
-                                    .rejected
-                                    .into_iter()
-                                    .map(|x| Rejection {
-                                        index: x.index as usize,
-                                        reason: x.reason,
-                                    })
-                                    .collect();
-                                return Ok((r.accepted, rejections));
-                            }
-                            Err(Error::Rpc(s)) if s.code() == tonic::Code::ResourceExhausted => {
-                                tokio::time::sleep(backoff).await;
-                                backoff = (backoff * 2).min(Duration::from_secs(2));
-                            }
-                            Err(e) => return Err(e),
+                let mut backoff = Duration::from_millis(50);
+                loop {
+                    match client.ingest_ndjson(chunk.bytes.clone()).await {
+                        Ok(r) => {
+                            let rejections = r
+                                .rejected
+                                .into_iter()
+                                .map(|x| Rejection {
+                                    index: x.index as usize,
+                                    reason: x.reason,
+                                })
+                                .collect();
+                            return Ok((r.accepted, rejections));
                         }
+                        Err(Error::Rpc(s)) if s.code() == tonic::Code::ResourceExhausted => {
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                        }
+                        Err(e) => return Err(e),
                     }
                 }
-                .boxed()
             }
         }
     }
 }
 
+/// Totals of one ingest run.
 #[derive(Debug, Default)]
 struct Totals {
     accepted: u64,
@@ -113,7 +100,7 @@ pub async fn run(
     if batch == 0 {
         return Err(Error::Usage("--batch must be at least 1".into()));
     }
-    let target = match &server {
+    let mut target = match &server {
         Some(url) => Target::Remote(Client::connect(url).await?),
         None => Target::Local {
             engine: open_engine(&cfg).await?,
@@ -121,7 +108,7 @@ pub async fn run(
         },
     };
     let mut totals = Totals::default();
-    let result = ingest_files(&target, &files, checkpoints, batch, &mut totals).await;
+    let result = ingest_files(&mut target, &files, checkpoints, batch, &mut totals).await;
     if let Target::Local { engine, .. } = &target {
         let closed = engine.close().await;
         result?;
@@ -141,9 +128,6 @@ pub async fn run(
 }
 
 /// A run of lines read (and, for local ingest, decoded) ahead of storing.
-/// Chunks sent before the oldest one's result is awaited.
-const IN_FLIGHT: usize = 3;
-
 struct Chunk {
     bytes: Vec<u8>,
     lines: usize,
@@ -151,7 +135,7 @@ struct Chunk {
 }
 
 async fn ingest_files(
-    target: &Target,
+    target: &mut Target,
     files: &[PathBuf],
     checkpoints: bool,
     batch: usize,
@@ -238,7 +222,7 @@ fn spawn_reader(
 }
 
 async fn ingest_stream(
-    target: &Target,
+    target: &mut Target,
     path: &Path,
     reader: impl BufRead + Send + 'static,
     checkpoints: bool,
@@ -249,26 +233,10 @@ async fn ingest_stream(
     let name = path.display().to_string();
     let mut chunks = spawn_reader(reader, name.clone(), batch, target.decoder(), bar.clone());
     let mut first_line = 0usize; // zero-based line number of the chunk's first line
-    // Chunks in flight, oldest first; results are taken in file order, so
-    // a checkpoint covers every line before it.
-    let mut in_flight: VecDeque<(usize, tokio::task::JoinHandle<_>)> = VecDeque::new();
-    let mut reading = true;
-    loop {
-        while reading && in_flight.len() < IN_FLIGHT {
-            match chunks.recv().await {
-                Some(chunk) => {
-                    let chunk = chunk?;
-                    in_flight.push_back((chunk.lines, tokio::spawn(target.send(chunk))));
-                }
-                None => reading = false,
-            }
-        }
-        let Some((lines, task)) = in_flight.pop_front() else {
-            break;
-        };
-        let (accepted, rejections) = task
-            .await
-            .map_err(|e| Error::Internal(format!("ingest task of {name} failed: {e}")))??;
+    while let Some(chunk) = chunks.recv().await {
+        let chunk = chunk?;
+        let lines = chunk.lines;
+        let (accepted, rejections) = target.send(chunk).await?;
         for r in &rejections {
             println!("rejected {name}:{}: {}", first_line + r.index + 1, r.reason);
         }
