@@ -77,31 +77,25 @@ pub async fn matching_rows(
         start += rows;
     }
 
-    // The ordinals read, in order, and the selection that reads them.
+    // The ordinals read, in order, and the selection that reads them
+    // (over the kept row groups; RowSelection merges runs and drops empty
+    // ones).
     let mut ordinals: Vec<u32> = Vec::new();
     let mut selectors: Vec<RowSelector> = Vec::new();
     for &(_, lo, hi) in &kept {
-        let mut at = lo;
-        match candidates {
-            None => ordinals.extend(lo..hi),
-            Some(c) => {
-                let from = c.partition_point(|&r| r < lo);
-                let to = c.partition_point(|&r| r < hi);
-                for &r in &c[from..to] {
-                    if r > at {
-                        selectors.push(RowSelector::skip((r - at) as usize));
-                    }
-                    selectors.push(RowSelector::select(1));
-                    ordinals.push(r);
-                    at = r + 1;
-                }
-            }
-        }
-        if candidates.is_none() {
+        let Some(c) = candidates else {
+            ordinals.extend(lo..hi);
             selectors.push(RowSelector::select((hi - lo) as usize));
-        } else if hi > at {
-            selectors.push(RowSelector::skip((hi - at) as usize));
+            continue;
+        };
+        let mut at = lo;
+        for &r in &c[c.partition_point(|&r| r < lo)..c.partition_point(|&r| r < hi)] {
+            selectors.push(RowSelector::skip((r - at) as usize));
+            selectors.push(RowSelector::select(1));
+            ordinals.push(r);
+            at = r + 1;
         }
+        selectors.push(RowSelector::skip((hi - at) as usize));
     }
     if ordinals.is_empty() {
         return Ok(Vec::new());
@@ -109,7 +103,7 @@ pub async fn matching_rows(
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let stream = builder
         .with_row_groups(kept.iter().map(|k| k.0).collect())
-        .with_row_selection(RowSelection::from(selectors))
+        .with_row_selection(RowSelection::from_iter(selectors))
         .with_projection(mask)
         .with_batch_size(64 * 1024)
         .build()
