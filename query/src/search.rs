@@ -203,26 +203,25 @@ async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<S
     } else {
         chunks.sort_by_key(|&(_, _, hi)| std::cmp::Reverse(hi));
     }
-    // Every row of the chunks walked lies at or after (before) `bound`.
-    let (mut seen, mut bound) = (0usize, None);
-    for (i, &(n, lo, hi)) in chunks.iter().enumerate() {
-        seen += n;
-        bound = Some(match (bound, p.oldest_first) {
-            (None, false) => lo,
-            (None, true) => hi,
-            (Some(b), false) => lo.min(b),
-            (Some(b), true) => hi.max(b),
-        });
+    // The fewest chunks that may hold `limit` matches; every row of them
+    // lies at or after (oldest first: at or before) `bound`.
+    let (mut seen, mut bound) = (0usize, if p.oldest_first { i64::MIN } else { i64::MAX });
+    let mut taken = 0;
+    for &(n, lo, hi) in &chunks {
         if seen >= p.limit {
-            if i + 1 == chunks.len() {
-                return Ok(None);
-            }
             break;
         }
+        seen += n;
+        bound = if p.oldest_first {
+            bound.max(hi)
+        } else {
+            bound.min(lo)
+        };
+        taken += 1;
     }
-    let Some(bound) = bound.filter(|_| seen >= p.limit) else {
-        return Ok(None);
-    };
+    if seen < p.limit || taken == chunks.len() {
+        return Ok(None); // the bound would cover everything
+    }
     let mut bounded = p.clone();
     if p.oldest_first {
         let end = bound.saturating_add(1);
