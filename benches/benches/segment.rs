@@ -3,7 +3,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use strata_engine::batch::{records_to_batch, sort_by_timestamp};
 use strata_engine::sample::{SampleConfig, generate};
-use strata_engine::segment::{SegmentIndex, write_segment};
+use strata_engine::segment::{SegmentIndex, SegmentLayout, write_segment};
 use strata_engine::text_query::TextQuery;
 
 const ROWS: usize = 100_000;
@@ -23,11 +23,11 @@ fn segment(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("parquet_and_index_100k", |b| {
-        b.iter(|| write_segment(&batch, "ws-acme", 64 * 1024, 3).expect("segment"));
+        b.iter(|| write_segment(&batch, "ws-acme", &SegmentLayout::default()).expect("segment"));
     });
     group.finish();
 
-    let files = write_segment(&batch, "ws-acme", 64 * 1024, 3).expect("segment");
+    let files = write_segment(&batch, "ws-acme", &SegmentLayout::default()).expect("segment");
     let index = SegmentIndex::open(&files.index, &files.meta.id).expect("index");
     let trace = records
         .iter()

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::segment::SegmentLayout;
 
 /// Default data directory.
 pub const DEFAULT_DATA_DIR: &str = "./strata-data";
@@ -22,8 +23,12 @@ pub const DEFAULT_WAL_FILE_BYTES: u64 = 64 << 20;
 pub const DEFAULT_WAL_QUEUE_DEPTH: usize = 256;
 /// Default rows per Parquet row group.
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Default largest number of rows in one Parquet data page.
+pub const DEFAULT_PAGE_ROWS: usize = 4096;
 /// Default zstd level of Parquet pages.
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+/// Default zstd level of the pages of the wide text columns.
+pub const DEFAULT_TEXT_ZSTD_LEVEL: i32 = 6;
 /// Default number of small segments of one partition that triggers compaction.
 pub const DEFAULT_COMPACTION_MIN_SEGMENTS: usize = 4;
 /// Default row count under which a segment counts as small.
@@ -51,8 +56,15 @@ pub struct EngineConfig {
     pub wal_queue_depth: usize,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
+    /// Largest number of rows in one Parquet data page. Smaller pages let
+    /// a lookup that selects a few rows decode less.
+    pub page_rows: usize,
     /// zstd compression level of Parquet pages (1..=22).
     pub zstd_level: i32,
+    /// zstd level of the wide text columns (`message`, `attributes`,
+    /// `error_message`, `stack_trace`), which hold most of the bytes and
+    /// gain the most from a higher level (1..=22).
+    pub text_zstd_level: i32,
     /// Compact a partition once it has this many small segments.
     pub compaction_min_segments: usize,
     /// Segments with fewer rows than this are small.
@@ -74,7 +86,9 @@ impl Default for EngineConfig {
             wal_file_bytes: DEFAULT_WAL_FILE_BYTES,
             wal_queue_depth: DEFAULT_WAL_QUEUE_DEPTH,
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
+            page_rows: DEFAULT_PAGE_ROWS,
             zstd_level: DEFAULT_ZSTD_LEVEL,
+            text_zstd_level: DEFAULT_TEXT_ZSTD_LEVEL,
             compaction_min_segments: DEFAULT_COMPACTION_MIN_SEGMENTS,
             compaction_small_rows: DEFAULT_COMPACTION_SMALL_ROWS,
             index_cache_segments: DEFAULT_INDEX_CACHE_SEGMENTS,
@@ -119,8 +133,14 @@ impl EngineConfig {
         if self.row_group_rows == 0 {
             return bad("row_group_rows must be at least 1");
         }
+        if self.page_rows == 0 {
+            return bad("page_rows must be at least 1");
+        }
         if !(1..=22).contains(&self.zstd_level) {
             return bad("zstd_level must be between 1 and 22");
+        }
+        if !(1..=22).contains(&self.text_zstd_level) {
+            return bad("text_zstd_level must be between 1 and 22");
         }
         if self.compaction_min_segments < 2 {
             return bad("compaction_min_segments must be at least 2");
@@ -134,6 +154,16 @@ impl EngineConfig {
     /// The WAL directory.
     pub fn wal_dir(&self) -> PathBuf {
         self.data_dir.join("wal")
+    }
+
+    /// How segments written under this configuration lay out their Parquet.
+    pub fn segment_layout(&self) -> SegmentLayout {
+        SegmentLayout {
+            row_group_rows: self.row_group_rows,
+            page_rows: self.page_rows,
+            zstd_level: self.zstd_level,
+            text_zstd_level: self.text_zstd_level,
+        }
     }
 }
 
@@ -151,6 +181,20 @@ mod tests {
                     ..EngineConfig::default()
                 },
                 "zstd_level",
+            ),
+            (
+                EngineConfig {
+                    text_zstd_level: 23,
+                    ..EngineConfig::default()
+                },
+                "text_zstd_level",
+            ),
+            (
+                EngineConfig {
+                    page_rows: 0,
+                    ..EngineConfig::default()
+                },
+                "page_rows",
             ),
             (
                 EngineConfig {

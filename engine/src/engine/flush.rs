@@ -11,7 +11,7 @@ use super::{Engine, TEMPLATES_PREFIX, poisoned};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
 use crate::schema::col;
-use crate::segment::{SegmentFiles, SegmentMeta, hour_of, write_segment};
+use crate::segment::{SegmentFiles, SegmentLayout, SegmentMeta, hour_of, write_segment};
 
 /// What one flush wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,8 +80,7 @@ pub(crate) fn partition(batches: &[RecordBatch]) -> Result<Vec<Partition>> {
 /// partition at a time so only one partition's sorted copy is in memory.
 pub(crate) async fn build_segments(
     batches: Vec<RecordBatch>,
-    row_group_rows: usize,
-    zstd_level: i32,
+    layout: SegmentLayout,
 ) -> Result<Vec<SegmentFiles>> {
     tokio::task::spawn_blocking(move || {
         let refs: Vec<&RecordBatch> = batches.iter().collect();
@@ -89,7 +88,7 @@ pub(crate) async fn build_segments(
             .into_iter()
             .map(|(ws, positions)| {
                 let part = interleave_record_batch(&refs, &positions)?;
-                write_segment(&part, &ws, row_group_rows, zstd_level)
+                write_segment(&part, &ws, &layout)
             })
             .collect::<Result<Vec<_>>>()
     })
@@ -150,7 +149,7 @@ impl Engine {
         }
         let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
         let c = &self.inner.config;
-        let files = build_segments(batches, c.row_group_rows, c.zstd_level).await?;
+        let files = build_segments(batches, c.segment_layout()).await?;
         self.upload(&files).await?;
         let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
         let segments = metas.len();

@@ -48,7 +48,7 @@ impl Engine {
                 let bytes = self.read_object(&m.parquet_location()).await?;
                 batches.extend(reader::read_all(bytes, &m.id)?);
             }
-            let files = build_segments(batches, c.row_group_rows, c.zstd_level).await?;
+            let files = build_segments(batches, c.segment_layout()).await?;
             self.upload(&files).await?;
             let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
             let removed: Vec<String> = group.iter().map(|m| m.id.clone()).collect();

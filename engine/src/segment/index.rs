@@ -4,6 +4,9 @@
 //! `_row` stores the row ordinal, so a hit maps to a Parquet row whatever
 //! the number of tantivy segments. Text columns use tantivy's `default`
 //! analyzer with positions (phrases); id columns are single raw terms.
+//! Hits are ordered by timestamp, never scored, so no field keeps
+//! fieldnorms (a byte per document and field), and the doc store, which
+//! holds an empty entry per document, is lz4-compressed to almost nothing.
 //!
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
@@ -22,9 +25,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::directory::{Directory, RamDirectory};
 use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
-use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::store::Compressor;
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
 use crate::error::{Error, Result};
@@ -42,13 +44,20 @@ pub fn index_schema() -> Schema {
     let text = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("default")
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+            .set_fieldnorms(false),
+    );
+    let raw = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
     );
     for c in TEXT_COLUMNS {
         b.add_text_field(c, text.clone());
     }
     for c in RAW_TERM_COLUMNS {
-        b.add_text_field(c, STRING);
+        b.add_text_field(c, raw.clone());
     }
     b.add_u64_field(ROW_FIELD, FAST);
     b.build()
@@ -132,7 +141,10 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     // and no merge afterwards.
     let mut writer = Index::builder()
         .schema(schema.clone())
-        .settings(IndexSettings::default())
+        .settings(IndexSettings {
+            docstore_compression: Compressor::Lz4,
+            ..IndexSettings::default()
+        })
         .single_segment_index_writer::<RowDoc>(dir.clone(), WRITER_HEAP_BYTES)
         .map_err(&err)?;
     let mut columns: Vec<(Field, StringArray)> = Vec::new();

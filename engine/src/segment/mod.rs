@@ -14,7 +14,7 @@ use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use index::SegmentIndex;
-pub use writer::{SegmentFiles, write_segment};
+pub use writer::{SegmentFiles, SegmentLayout, write_segment};
 
 /// Summary statistics of one string column of a segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::TimestampMicrosecondType;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+#[cfg(test)]
+use super::reader;
 use super::{ColumnStats, MAX_DISTINCT_IN_STATS, SegmentMeta, index, object_base};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
@@ -33,13 +35,66 @@ const BLOOM_COLUMNS: &[&str] = &[
     col::PARENT_SPAN_ID,
 ];
 
-fn writer_properties(row_group_rows: usize, zstd_level: i32) -> Result<WriterProperties> {
-    let level = ZstdLevel::try_new(zstd_level).map_err(|e| Error::Config(e.to_string()))?;
+/// Wide free-text columns: most of a segment's bytes, compressed harder.
+const TEXT_COLUMNS: &[&str] = &[
+    col::MESSAGE,
+    col::ATTRIBUTES,
+    col::ERROR_MESSAGE,
+    col::STACK_TRACE,
+];
+
+/// Columns whose values barely repeat: dictionary pages would only grow
+/// the file (Parquet writers fall back to plain once the dictionary is
+/// full, after paying for it).
+const NO_DICTIONARY_COLUMNS: &[&str] = &[
+    col::LOG_ID,
+    col::SPAN_ID,
+    col::TIMESTAMP,
+    col::DURATION_MS,
+    col::MEMORY_MB,
+];
+
+/// Column encodings other than dictionary-then-plain: the sorted
+/// timestamps as deltas (a few bits per row), and ids that share a prefix
+/// with their neighbours (ULIDs start with their millisecond) with the
+/// prefix stored once.
+const ENCODED_COLUMNS: &[(&str, Encoding)] = &[
+    (col::TIMESTAMP, Encoding::DELTA_BINARY_PACKED),
+    (col::LOG_ID, Encoding::DELTA_BYTE_ARRAY),
+    (col::SPAN_ID, Encoding::DELTA_BYTE_ARRAY),
+];
+
+/// How a segment's Parquet file is laid out and compressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentLayout {
+    /// Rows per row group.
+    pub row_group_rows: usize,
+    /// Largest number of rows in one data page.
+    pub page_rows: usize,
+    /// zstd level of every column but the wide text ones.
+    pub zstd_level: i32,
+    /// zstd level of `message`, `attributes`, `error_message`, `stack_trace`.
+    pub text_zstd_level: i32,
+}
+
+impl Default for SegmentLayout {
+    fn default() -> Self {
+        crate::EngineConfig::default().segment_layout()
+    }
+}
+
+fn zstd(level: i32) -> Result<Compression> {
+    let level = ZstdLevel::try_new(level).map_err(|e| Error::Config(e.to_string()))?;
+    Ok(Compression::ZSTD(level))
+}
+
+fn writer_properties(layout: &SegmentLayout) -> Result<WriterProperties> {
     let mut b = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(level))
+        .set_compression(zstd(layout.zstd_level)?)
         .set_dictionary_enabled(true)
         .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(row_group_rows))
+        .set_max_row_group_row_count(Some(layout.row_group_rows))
+        .set_data_page_row_count_limit(layout.page_rows)
         .set_sorting_columns(Some(vec![SortingColumn {
             column_idx: timestamp_index() as i32,
             descending: false,
@@ -48,9 +103,15 @@ fn writer_properties(row_group_rows: usize, zstd_level: i32) -> Result<WriterPro
     for c in BLOOM_COLUMNS {
         b = b.set_column_bloom_filter_enabled(ColumnPath::from(*c), true);
     }
-    // ids are unique-ish: dictionary pages would only grow the file
-    for c in [col::LOG_ID, col::SPAN_ID] {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(c), false);
+    let text = zstd(layout.text_zstd_level)?;
+    for c in TEXT_COLUMNS {
+        b = b.set_column_compression(ColumnPath::from(*c), text);
+    }
+    for c in NO_DICTIONARY_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+    }
+    for (c, encoding) in ENCODED_COLUMNS {
+        b = b.set_column_encoding(ColumnPath::from(*c), *encoding);
     }
     Ok(b.build())
 }
@@ -102,8 +163,7 @@ fn write_parquet(
 pub fn write_segment(
     batch: &RecordBatch,
     workspace_id: &str,
-    row_group_rows: usize,
-    zstd_level: i32,
+    layout: &SegmentLayout,
 ) -> Result<SegmentFiles> {
     let id = ulid::Ulid::generate().to_string();
     let ts = batch
@@ -122,7 +182,7 @@ pub fn write_segment(
         segment_id: id.clone(),
         source,
     };
-    let props = writer_properties(row_group_rows, zstd_level)?;
+    let props = writer_properties(layout)?;
     // The index and the Parquet file are built side by side.
     let (index, parquet) = std::thread::scope(|scope| {
         let index = scope.spawn(|| index::build_bundle(batch, &id));
@@ -163,4 +223,79 @@ pub fn write_segment(
         parquet: bytes::Bytes::from(buf),
         index: bytes::Bytes::from(index),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::compute::concat_batches;
+    use parquet::basic::Encoding;
+    use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
+
+    use super::*;
+    use crate::batch::{records_to_batch, sort_by_timestamp};
+    use crate::sample::{SampleConfig, generate};
+
+    #[test]
+    fn layout_sets_page_rows_and_encodings_and_rows_read_back_unchanged() {
+        let records = generate(&SampleConfig::default(), 10_000);
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let layout = SegmentLayout {
+            row_group_rows: 6_000,
+            page_rows: 2_048,
+            ..SegmentLayout::default()
+        };
+        let files = write_segment(&batch, "ws-acme", &layout).unwrap();
+        assert_eq!(files.meta.row_groups, vec![6_000, 4_000]);
+
+        let meta = ParquetMetaDataReader::new()
+            .with_page_index_policy(PageIndexPolicy::Required)
+            .parse_and_finish(&files.parquet)
+            .unwrap();
+        let schema = batch.schema();
+        let offsets = meta.offset_index().expect("offset index");
+        for (rg, rg_offsets) in meta.row_groups().iter().zip(offsets) {
+            for (c, pages) in rg_offsets.iter().enumerate() {
+                let name = schema.field(c).name();
+                let starts: Vec<i64> = pages
+                    .page_locations()
+                    .iter()
+                    .map(|p| p.first_row_index)
+                    .chain([rg.num_rows()])
+                    .collect();
+                let rows: Vec<i64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+                assert!(
+                    rows.len() >= 2,
+                    "{name}: one page for {} rows",
+                    rg.num_rows()
+                );
+                assert!(
+                    rows.iter().all(|&r| r <= 2_048),
+                    "{name}: pages of {rows:?} rows"
+                );
+            }
+            let encodings = |name: &str| {
+                let idx = schema.index_of(name).unwrap();
+                rg.column(idx).encodings().collect::<Vec<_>>()
+            };
+            assert!(encodings(col::TIMESTAMP).contains(&Encoding::DELTA_BINARY_PACKED));
+            assert!(encodings(col::LOG_ID).contains(&Encoding::DELTA_BYTE_ARRAY));
+            assert!(!encodings(col::MEMORY_MB).contains(&Encoding::RLE_DICTIONARY));
+            assert!(encodings(col::SERVICE).contains(&Encoding::RLE_DICTIONARY));
+        }
+
+        let read = reader::read_all(files.parquet.clone(), &files.meta.id).unwrap();
+        assert_eq!(concat_batches(&schema, &read).unwrap(), batch);
+    }
+
+    #[test]
+    fn a_bad_zstd_level_is_a_config_error() {
+        let records = generate(&SampleConfig::default(), 10);
+        let batch = records_to_batch(&records).unwrap();
+        let layout = SegmentLayout {
+            text_zstd_level: 99,
+            ..SegmentLayout::default()
+        };
+        let err = write_segment(&batch, "ws-acme", &layout).unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+    }
 }
