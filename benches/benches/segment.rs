@@ -3,6 +3,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use strata_engine::batch::{records_to_batch, sort_by_timestamp};
 use strata_engine::sample::{SampleConfig, generate};
+use strata_engine::segment::index::build_bundle;
+use strata_engine::segment::writer::write_parquet;
 use strata_engine::segment::{SegmentIndex, SegmentLayout, write_segment};
 use strata_engine::text_query::TextQuery;
 
@@ -24,6 +26,26 @@ fn segment(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("parquet_and_index_100k", |b| {
         b.iter(|| write_segment(&batch, "ws-acme", &SegmentLayout::default()).expect("segment"));
+    });
+    // The two halves of a segment write (they run side by side), and the
+    // Parquet half with the text columns at zstd 6 instead of 3.
+    let layouts = [
+        ("default", SegmentLayout::default()),
+        (
+            "text_zstd6",
+            SegmentLayout {
+                text_zstd_level: 6,
+                ..SegmentLayout::default()
+            },
+        ),
+    ];
+    for (name, layout) in &layouts {
+        group.bench_function(format!("parquet_only_{name}"), |b| {
+            b.iter(|| write_parquet(&batch, layout).expect("parquet"));
+        });
+    }
+    group.bench_function("index_only", |b| {
+        b.iter(|| build_bundle(&batch, "bench").expect("index"));
     });
     group.finish();
 

@@ -439,10 +439,45 @@ impl Engine {
                 reason: format!("open task failed: {e}"),
             })??;
         let index = Arc::new(index);
-        let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
-        cache.insert(0, (meta.id.clone(), index.clone()));
-        cache.truncate(self.inner.config.index_cache_segments);
+        self.cache_index(&meta.id, index.clone())?;
         Ok(index)
+    }
+
+    /// Puts `index` first in the index cache, evicting the least recently
+    /// used past the configured size.
+    fn cache_index(&self, id: &str, index: Arc<SegmentIndex>) -> Result<()> {
+        let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
+        cache.retain(|(cached, _)| cached != id);
+        cache.insert(0, (id.to_string(), index));
+        cache.truncate(self.inner.config.index_cache_segments);
+        Ok(())
+    }
+
+    /// Opens the indexes of segments just written, from the bundle bytes
+    /// still in memory, and caches them: the first search after a flush or
+    /// compaction then reads no bundle back from the store. A bundle that
+    /// fails to open is left to [`open_index`](Self::open_index), which
+    /// reports the error to the query that needs it.
+    pub(crate) async fn cache_new_indexes(&self, bundles: Vec<(String, bytes::Bytes)>) {
+        let opened = tokio::task::spawn_blocking(move || {
+            bundles
+                .into_iter()
+                .filter_map(|(id, bytes)| match SegmentIndex::open(&bytes, &id) {
+                    Ok(index) => Some((id, Arc::new(index))),
+                    Err(e) => {
+                        tracing::warn!(segment = %id, error = %e, "new index did not open");
+                        None
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for (id, index) in opened {
+            if self.cache_index(&id, index).is_err() {
+                return;
+            }
+        }
     }
 
     /// Every template mined so far, as rows of the `templates` table.

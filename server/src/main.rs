@@ -9,6 +9,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Ingest allocates and frees many small strings and buffers on every
+/// thread; glibc malloc spent ~20% of ingest CPU on them (see
+/// BENCHMARKS.md), mimalloc a fraction of that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // The server reports what it does; one-shot commands only warnings.

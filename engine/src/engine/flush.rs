@@ -76,6 +76,14 @@ pub(crate) fn partition(batches: &[RecordBatch]) -> Result<Vec<Partition>> {
     Ok(out)
 }
 
+/// (segment id, index bundle) of each written segment, for the index cache.
+pub(crate) fn new_bundles(files: &[SegmentFiles]) -> Vec<(String, bytes::Bytes)> {
+    files
+        .iter()
+        .map(|f| (f.meta.id.clone(), f.index.clone()))
+        .collect()
+}
+
 /// Writes the segments of `batches` (CPU-bound, on a blocking thread), one
 /// partition at a time so only one partition's sorted copy is in memory.
 pub(crate) async fn build_segments(
@@ -151,6 +159,7 @@ impl Engine {
         let c = &self.inner.config;
         let files = build_segments(batches, c.segment_layout()).await?;
         self.upload(&files).await?;
+        let bundles = new_bundles(&files);
         let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
         let segments = metas.len();
         let templates_key = format!("{TEMPLATES_PREFIX}{last:020}.json");
@@ -190,6 +199,7 @@ impl Engine {
             s.flushed_seq = s.flushed_seq.max(last);
         }
         let removed = self.inner.wal.truncate_through(last)?;
+        self.cache_new_indexes(bundles).await;
         tracing::debug!(rows, segments, last, removed, "flushed");
         Ok(FlushStats {
             rows,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use object_store::ObjectStoreExt;
 
-use super::flush::build_segments;
+use super::flush::{build_segments, new_bundles};
 use super::{Engine, poisoned};
 use crate::error::{Error, Result};
 use crate::segment::{SegmentMeta, hour_of, reader};
@@ -50,6 +50,7 @@ impl Engine {
             }
             let files = build_segments(batches, c.segment_layout()).await?;
             self.upload(&files).await?;
+            let bundles = new_bundles(&files);
             let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
             let removed: Vec<String> = group.iter().map(|m| m.id.clone()).collect();
             self.inner
@@ -70,6 +71,7 @@ impl Engine {
                     s.segments.insert(m.id.clone(), Arc::new(m));
                 }
             }
+            self.cache_new_indexes(bundles).await;
             stats.partitions += 1;
             stats.segments_merged += group.len();
         }

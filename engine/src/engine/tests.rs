@@ -445,3 +445,60 @@ async fn unindexed_id_clauses_select_the_same_rows_as_a_scan() {
         assert_eq!(got, expect, "{q}");
     }
 }
+
+/// Rows of `records` whose message matches `q`.
+fn brute_force_matches(records: &[StructuredLog], q: &str) -> u64 {
+    let query = TextQuery::parse(q, "message").unwrap();
+    records
+        .iter()
+        .filter(|r| query.matches(&|f: &str| (f == "message").then_some(r.message.as_str())))
+        .count() as u64
+}
+
+#[tokio::test]
+async fn flushed_and_compacted_indexes_are_searched_without_reading_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let records = sample(3000);
+    engine.ingest(&records[..1500]).await.unwrap();
+    engine.flush().await.unwrap();
+    engine.ingest(&records[1500..]).await.unwrap();
+    engine.flush().await.unwrap();
+
+    // Remove every index bundle behind the engine's back: searches can
+    // only be answered by indexes cached when their segments were written.
+    let remove_bundles = || async {
+        for s in engine.snapshot().unwrap().segments {
+            match engine.store().delete(&s.index_location()).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    let selected = |q: &'static str| {
+        let engine = engine.clone();
+        async move {
+            let pred = ScanPredicate {
+                text: vec![TextQuery::parse(q, "message").unwrap()],
+                ..ScanPredicate::default()
+            };
+            let plan = engine
+                .plan_scan(engine.snapshot().unwrap(), &pred)
+                .await
+                .unwrap();
+            assert_eq!(plan.stats.memtable_rows, 0);
+            plan.stats.index_rows_selected
+        }
+    };
+    remove_bundles().await;
+    for q in ["timeout", "\"connection refused\"", "retriev*"] {
+        assert_eq!(selected(q).await, brute_force_matches(&records, q), "{q}");
+    }
+
+    let stats = engine.compact().await.unwrap();
+    assert!(stats.segments_written >= 1, "{stats:?}");
+    remove_bundles().await;
+    for q in ["timeout", "cache AND NOT miss"] {
+        assert_eq!(selected(q).await, brute_force_matches(&records, q), "{q}");
+    }
+}

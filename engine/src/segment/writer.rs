@@ -35,7 +35,8 @@ const BLOOM_COLUMNS: &[&str] = &[
     col::PARENT_SPAN_ID,
 ];
 
-/// Wide free-text columns: most of a segment's bytes, compressed harder.
+/// Wide free-text columns: most of a segment's bytes, with their own zstd
+/// level.
 const TEXT_COLUMNS: &[&str] = &[
     col::MESSAGE,
     col::ATTRIBUTES,
@@ -141,8 +142,17 @@ fn column_stats(batch: &RecordBatch, name: &str) -> Result<ColumnStats> {
     })
 }
 
-/// `batch` as Parquet bytes, and the row count of each row group.
-fn write_parquet(
+/// `batch` as Parquet bytes laid out by `layout`, and the row count of
+/// each row group (the Parquet half of [`write_segment`]).
+pub fn write_parquet(batch: &RecordBatch, layout: &SegmentLayout) -> Result<(Vec<u8>, Vec<u64>)> {
+    let props = writer_properties(layout)?;
+    write_parquet_with(batch, props).map_err(|source| Error::Parquet {
+        segment_id: String::new(),
+        source,
+    })
+}
+
+fn write_parquet_with(
     batch: &RecordBatch,
     props: WriterProperties,
 ) -> std::result::Result<(Vec<u8>, Vec<u64>), parquet::errors::ParquetError> {
@@ -186,7 +196,7 @@ pub fn write_segment(
     // The index and the Parquet file are built side by side.
     let (index, parquet) = std::thread::scope(|scope| {
         let index = scope.spawn(|| index::build_bundle(batch, &id));
-        let parquet = write_parquet(batch, props).map_err(parquet_err);
+        let parquet = write_parquet_with(batch, props).map_err(parquet_err);
         let index = index.join().unwrap_or_else(|_| {
             Err(Error::Corrupt {
                 what: format!("index of segment {id}"),

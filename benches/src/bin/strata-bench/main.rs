@@ -21,6 +21,11 @@ use strata_server::grpc::{record_to_proto, serve};
 
 mod run;
 
+/// The same allocator as the `strata` binary, so in-process servers
+/// measure what `strata serve` does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "strata-bench", about = "Macro benchmarks of Strata")]
 struct Cli {
