@@ -1,6 +1,7 @@
 //! Flush: frozen memtables to one segment per (workspace, hour) partition.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::interleave_record_batch;
@@ -84,19 +85,54 @@ pub(crate) fn new_bundles(files: &[SegmentFiles]) -> Vec<(String, bytes::Bytes)>
         .collect()
 }
 
-/// Writes the segments of `batches` (CPU-bound, on a blocking thread), one
-/// partition at a time so only one partition's sorted copy is in memory.
+/// Writes the segments of `batches` (CPU-bound, on blocking threads), one
+/// partition per core at a time, so only that many partitions' sorted
+/// copies are in memory. A segment's index build is the longer of its two
+/// halves and runs on one thread: with one partition at a time a second
+/// core idles once the Parquet half is done. Background flushes build on
+/// every core too: leaving one to ingest raised the acknowledged rate of a
+/// burst but not the rate at which records settle, and let unflushed data
+/// (memory) grow (BENCHMARKS.md, "Optimization round 2").
 pub(crate) async fn build_segments(
     batches: Vec<RecordBatch>,
     layout: SegmentLayout,
 ) -> Result<Vec<SegmentFiles>> {
     tokio::task::spawn_blocking(move || {
         let refs: Vec<&RecordBatch> = batches.iter().collect();
-        partition(&batches)?
+        let parts = partition(&batches)?;
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, parts.len().max(1));
+        let next = AtomicUsize::new(0);
+        let built: Vec<Mutex<Option<Result<SegmentFiles>>>> =
+            parts.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((ws, positions)) = parts.get(i) else {
+                            break;
+                        };
+                        let segment = interleave_record_batch(&refs, positions)
+                            .map_err(Error::from)
+                            .and_then(|part| write_segment(&part, ws, &layout));
+                        if let Ok(mut slot) = built[i].lock() {
+                            *slot = Some(segment);
+                        }
+                    }
+                });
+            }
+        });
+        built
             .into_iter()
-            .map(|(ws, positions)| {
-                let part = interleave_record_batch(&refs, &positions)?;
-                write_segment(&part, &ws, &layout)
+            .map(|slot| {
+                slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                    Err(Error::Corrupt {
+                        what: "segment build".into(),
+                        reason: "a build thread panicked".into(),
+                    })
+                })
             })
             .collect::<Result<Vec<_>>>()
     })
