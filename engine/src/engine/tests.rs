@@ -256,40 +256,52 @@ async fn compaction_keeps_rows_and_snapshots_keep_files() {
     }
 }
 
-#[tokio::test]
-async fn text_predicates_agree_between_index_and_memtable() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path())).await.unwrap();
+/// (rows the segment indexes select, memtable rows that match) for the
+/// message query `q` over the current snapshot.
+async fn selected_rows(engine: &Engine, q: &str) -> (u64, u64) {
+    let pred = ScanPredicate {
+        text: vec![TextQuery::parse(q, "message").unwrap()],
+        ..ScanPredicate::default()
+    };
+    let plan = engine
+        .plan_scan(engine.snapshot().unwrap(), &pred)
+        .await
+        .unwrap();
+    (plan.stats.index_rows_selected, plan.stats.memtable_rows)
+}
+
+/// An engine holding 3,000 sample records: the first 1,500 flushed to
+/// segments, the rest in the memtable.
+async fn half_flushed(dir: &std::path::Path) -> (Engine, Vec<StructuredLog>) {
+    let engine = Engine::open(config(dir)).await.unwrap();
     let records = sample(3000);
     engine.ingest(&records[..1500]).await.unwrap();
     engine.flush().await.unwrap();
     engine.ingest(&records[1500..]).await.unwrap();
+    (engine, records)
+}
+
+#[tokio::test]
+async fn text_predicates_agree_between_index_and_memtable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, records) = half_flushed(dir.path()).await;
     for q in [
         "timeout",
         "\"connection refused\"",
         "cache AND NOT miss",
         "retriev*",
     ] {
-        let pred = ScanPredicate {
-            text: vec![TextQuery::parse(q, "message").unwrap()],
-            ..ScanPredicate::default()
-        };
-        let plan = engine
-            .plan_scan(engine.snapshot().unwrap(), &pred)
-            .await
-            .unwrap();
-        let from_index: u64 = plan.stats.index_rows_selected;
-        let from_mem: u64 = plan.stats.memtable_rows;
-        let expect = |rs: &[StructuredLog]| {
-            rs.iter()
-                .filter(|r| {
-                    let get = |f: &str| (f == "message").then_some(r.message.as_str());
-                    TextQuery::parse(q, "message").unwrap().matches(&get)
-                })
-                .count() as u64
-        };
-        assert_eq!(from_index, expect(&records[..1500]), "{q}: segments");
-        assert_eq!(from_mem, expect(&records[1500..]), "{q}: memtable");
+        let (from_index, from_mem) = selected_rows(&engine, q).await;
+        assert_eq!(
+            from_index,
+            brute_force_matches(&records[..1500], q),
+            "{q}: segments"
+        );
+        assert_eq!(
+            from_mem,
+            brute_force_matches(&records[1500..], q),
+            "{q}: memtable"
+        );
     }
 }
 
@@ -458,11 +470,7 @@ fn brute_force_matches(records: &[StructuredLog], q: &str) -> u64 {
 #[tokio::test]
 async fn flushed_and_compacted_indexes_are_searched_without_reading_them_back() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path())).await.unwrap();
-    let records = sample(3000);
-    engine.ingest(&records[..1500]).await.unwrap();
-    engine.flush().await.unwrap();
-    engine.ingest(&records[1500..]).await.unwrap();
+    let (engine, records) = half_flushed(dir.path()).await;
     engine.flush().await.unwrap();
 
     // Remove every index bundle behind the engine's back: searches can
@@ -478,16 +486,9 @@ async fn flushed_and_compacted_indexes_are_searched_without_reading_them_back() 
     let selected = |q: &'static str| {
         let engine = engine.clone();
         async move {
-            let pred = ScanPredicate {
-                text: vec![TextQuery::parse(q, "message").unwrap()],
-                ..ScanPredicate::default()
-            };
-            let plan = engine
-                .plan_scan(engine.snapshot().unwrap(), &pred)
-                .await
-                .unwrap();
-            assert_eq!(plan.stats.memtable_rows, 0);
-            plan.stats.index_rows_selected
+            let (from_index, from_mem) = selected_rows(&engine, q).await;
+            assert_eq!(from_mem, 0);
+            from_index
         }
     };
     remove_bundles().await;
