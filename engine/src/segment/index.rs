@@ -6,7 +6,8 @@
 //! analyzer with positions (phrases); id columns are single raw terms.
 //! Hits are ordered by timestamp, never scored, so no field keeps
 //! fieldnorms (a byte per document and field), and the doc store, which
-//! holds an empty entry per document, is lz4-compressed to almost nothing.
+//! holds an empty entry and a 4-byte offset per document, is
+//! zstd-compressed.
 //!
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
@@ -26,7 +27,7 @@ use tantivy::columnar::Column;
 use tantivy::directory::{Directory, RamDirectory};
 use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
-use tantivy::store::Compressor;
+use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
 use crate::error::{Error, Result};
@@ -142,7 +143,7 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     let mut writer = Index::builder()
         .schema(schema.clone())
         .settings(IndexSettings {
-            docstore_compression: Compressor::Lz4,
+            docstore_compression: Compressor::Zstd(ZstdCompressor::default()),
             ..IndexSettings::default()
         })
         .single_segment_index_writer::<RowDoc>(dir.clone(), WRITER_HEAP_BYTES)
