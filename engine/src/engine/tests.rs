@@ -415,47 +415,128 @@ async fn unindexed_id_clauses_select_the_same_rows_as_a_scan() {
     ];
     for q in &queries {
         let query = TextQuery::parse(q, "message").unwrap();
-        let mut expect: Vec<String> = records
-            .iter()
-            .filter(|r| {
-                query.matches(&|f: &str| match f {
-                    "log_id" => Some(r.log_id.as_str()),
-                    "span_id" => r.span_id.as_deref(),
-                    "parent_span_id" => r.parent_span_id.as_deref(),
-                    "service" => r.service.as_deref(),
-                    "message" => Some(r.message.as_str()),
-                    _ => None,
-                })
-            })
-            .map(|r| r.log_id.clone())
-            .collect();
-        expect.sort();
+        assert_eq!(
+            selected_log_ids(&engine, &query).await,
+            brute_force_log_ids(&records, &query),
+            "{q}"
+        );
+    }
+}
 
-        let pred = ScanPredicate {
-            text: vec![query.clone()],
-            ..ScanPredicate::default()
-        };
-        let plan = engine
-            .plan_scan(engine.snapshot().unwrap(), &pred)
+/// A record's value of a search field, for brute-force matching.
+fn field_of<'a>(r: &'a StructuredLog, field: &str) -> Option<&'a str> {
+    let error = r.error.as_ref();
+    match field {
+        "log_id" => Some(r.log_id.as_str()),
+        "span_id" => r.span_id.as_deref(),
+        "parent_span_id" => r.parent_span_id.as_deref(),
+        "service" => r.service.as_deref(),
+        "message" => Some(r.message.as_str()),
+        "error_message" => error.and_then(|e| e.message.as_deref()),
+        "stack_trace" => error.and_then(|e| e.stack_trace.as_deref()),
+        _ => None,
+    }
+}
+
+/// Sorted log ids of the records matching `query`, by brute force.
+fn brute_force_log_ids(records: &[StructuredLog], query: &TextQuery) -> Vec<String> {
+    let mut ids: Vec<String> = records
+        .iter()
+        .filter(|r| query.matches(&|f: &str| field_of(r, f)))
+        .map(|r| r.log_id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Sorted log ids of the flushed rows the engine's scan plan selects for
+/// `query` (read back from the segments).
+async fn selected_log_ids(engine: &Engine, query: &TextQuery) -> Vec<String> {
+    let pred = ScanPredicate {
+        text: vec![query.clone()],
+        ..ScanPredicate::default()
+    };
+    let plan = engine
+        .plan_scan(engine.snapshot().unwrap(), &pred)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    for s in &plan.segments {
+        let bytes = engine
+            .read_object(&s.meta.parquet_location())
             .await
             .unwrap();
-        let mut got = Vec::new();
-        for s in &plan.segments {
-            let bytes = engine
-                .read_object(&s.meta.parquet_location())
-                .await
-                .unwrap();
-            let rows = crate::segment::reader::read_all(bytes, &s.meta.id).unwrap();
-            let all = arrow::compute::concat_batches(&rows[0].schema(), &rows).unwrap();
-            let ids = all.column(0).as_string::<i32>();
-            match &s.rows {
-                Some(sel) => got.extend(sel.iter().map(|&i| ids.value(i as usize).to_string())),
-                None => got.extend(ids.iter().flatten().map(str::to_string)),
-            }
+        let rows = crate::segment::reader::read_all(bytes, &s.meta.id).unwrap();
+        let all = arrow::compute::concat_batches(&rows[0].schema(), &rows).unwrap();
+        let ids = all.column(0).as_string::<i32>();
+        match &s.rows {
+            Some(sel) => got.extend(sel.iter().map(|&i| ids.value(i as usize).to_string())),
+            None => got.extend(ids.iter().flatten().map(str::to_string)),
         }
-        got.sort();
-        assert_eq!(got, expect, "{q}");
     }
+    got.sort();
+    got
+}
+
+/// Phrases on `stack_trace` and `error_message`, indexed without
+/// positions, are checked on the Parquet column: the same rows as a
+/// brute-force scan, including phrases whose tokens all occur but not in
+/// that order.
+#[tokio::test]
+async fn phrases_on_fields_without_positions_select_the_same_rows_as_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let records = sample(3000);
+    engine.ingest(&records).await.unwrap();
+    engine.flush().await.unwrap();
+
+    let error = records
+        .iter()
+        .filter_map(|r| r.error.as_ref())
+        .find(|e| e.stack_trace.is_some() && e.message.is_some())
+        .unwrap();
+    let tokens = |text: &str| -> Vec<String> {
+        crate::text_query::analyze(text)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    };
+    let stack = tokens(error.stack_trace.as_deref().unwrap());
+    let message = tokens(error.message.as_deref().unwrap());
+    let queries = vec![
+        format!("stack_trace:\"{} {}\"", stack[3], stack[4]),
+        format!("stack_trace:\"{} {}\"", stack[4], stack[3]),
+        format!(
+            "stack_trace:\"{} {} {}\" completed",
+            stack[0], stack[1], stack[2]
+        ),
+        format!("error_message:\"{} {}\"", message[0], message[1]),
+        format!("error_message:\"{} {}\"", message[1], message[0]),
+        format!(
+            "error_message:\"{} {}\" OR stack_trace:\"{} {}\"",
+            message[0], message[1], stack[1], stack[2]
+        ),
+        format!("NOT stack_trace:\"{} {}\"", stack[3], stack[4]),
+    ];
+    let mut reordered_differs = false;
+    for q in &queries {
+        let query = TextQuery::parse(q, "message").unwrap();
+        let expect = brute_force_log_ids(&records, &query);
+        assert_eq!(selected_log_ids(&engine, &query).await, expect, "{q}");
+        if q == &queries[1] {
+            // the tokens of the reversed phrase all occur in some row
+            let loose = TextQuery::parse(
+                &format!("stack_trace:{} stack_trace:{}", stack[4], stack[3]),
+                "message",
+            )
+            .unwrap();
+            reordered_differs = brute_force_log_ids(&records, &loose).len() > expect.len();
+        }
+    }
+    assert!(
+        reordered_differs,
+        "the reversed phrase must not match every row holding its tokens"
+    );
 }
 
 /// Rows of `records` whose message matches `q`.

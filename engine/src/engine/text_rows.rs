@@ -9,8 +9,9 @@ use crate::text_query::TextQuery;
 impl Engine {
     /// Rows of segment `meta` matching `query`, among `within` when given
     /// (ascending). The index answers what it holds; clauses on fields it
-    /// does not hold are checked on the segment's Parquet columns, reading
-    /// only the rows the indexed clauses left.
+    /// does not hold, and phrases on fields it holds without positions, are
+    /// checked on the segment's Parquet columns, reading only the rows the
+    /// indexed clauses (and those phrases' tokens) left.
     pub(super) async fn segment_rows(
         &self,
         meta: &SegmentMeta,
@@ -25,10 +26,17 @@ impl Engine {
         if index.answers(query) {
             return Ok(narrow(index.search(query)?));
         }
-        let (indexed, rest): (Vec<TextQuery>, Vec<TextQuery>) = match query {
+        let (mut indexed, rest): (Vec<TextQuery>, Vec<TextQuery>) = match query {
             TextQuery::And(children) => children.iter().cloned().partition(|c| index.answers(c)),
             other => (Vec::new(), vec![other.clone()]),
         };
+        // A phrase on a field indexed without positions: the rows holding
+        // all its tokens are candidates, the column decides.
+        indexed.extend(
+            rest.iter()
+                .filter_map(TextQuery::without_positions)
+                .filter(|c| index.answers(c)),
+        );
         let candidates = if indexed.is_empty() {
             within.map(<[u32]>::to_vec)
         } else {

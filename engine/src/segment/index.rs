@@ -3,7 +3,8 @@
 //! The tantivy index holds one document per Parquet row; the u64 fast field
 //! `_row` stores the row ordinal, so a hit maps to a Parquet row whatever
 //! the number of tantivy segments. Text columns use tantivy's `default`
-//! analyzer with positions (phrases); id columns are single raw terms.
+//! analyzer, `message` with positions (phrases), the others without (see
+//! [`POSITIONAL_TEXT_COLUMNS`]); id columns are single raw terms.
 //! Hits are ordered by timestamp, never scored, so no field keeps
 //! fieldnorms (a byte per document and field), and the doc store, which
 //! holds an empty entry and a 4-byte offset per document, is
@@ -31,7 +32,7 @@ use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
 use crate::error::{Error, Result};
-use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS};
+use crate::schema::{POSITIONAL_TEXT_COLUMNS, RAW_TERM_COLUMNS, TEXT_COLUMNS};
 use crate::text_query::TextQuery;
 
 const MAGIC: &[u8; 8] = b"STRIDX01";
@@ -42,12 +43,14 @@ const WRITER_HEAP_BYTES: usize = 64 << 20;
 /// The tantivy schema of every segment index.
 pub fn index_schema() -> Schema {
     let mut b = Schema::builder();
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer("default")
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
-            .set_fieldnorms(false),
-    );
+    let text = |record: IndexRecordOption| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("default")
+                .set_index_option(record)
+                .set_fieldnorms(false),
+        )
+    };
     let raw = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
@@ -55,7 +58,12 @@ pub fn index_schema() -> Schema {
             .set_fieldnorms(false),
     );
     for c in TEXT_COLUMNS {
-        b.add_text_field(c, text.clone());
+        let record = if POSITIONAL_TEXT_COLUMNS.contains(c) {
+            IndexRecordOption::WithFreqsAndPositions
+        } else {
+            IndexRecordOption::Basic
+        };
+        b.add_text_field(c, text(record));
     }
     for c in RAW_TERM_COLUMNS {
         b.add_text_field(c, raw.clone());
@@ -296,14 +304,27 @@ impl SegmentIndex {
         })
     }
 
-    /// True if every field `query` reads is in this index, so
+    /// True if every field `query` reads is in this index, and every
+    /// phrase of several tokens is on a field indexed with positions, so
     /// [`search`](Self::search) can answer it alone. (Segments written
-    /// before the per-record ids left the index still answer those.)
+    /// before the per-record ids left the index still answer those, and
+    /// older ones kept positions on every text field.)
     pub fn answers(&self, query: &TextQuery) -> bool {
         query
             .field_refs()
             .iter()
             .all(|f| self.schema.get_field(f).is_ok())
+            && query.phrase_fields().iter().all(|f| self.has_positions(f))
+    }
+
+    fn has_positions(&self, field: &str) -> bool {
+        self.schema.get_field(field).is_ok_and(|f| {
+            self.schema
+                .get_field_entry(f)
+                .field_type()
+                .get_index_record_option()
+                .is_some_and(|o| o.has_positions())
+        })
     }
 
     /// Size of the bundle this index was opened from.

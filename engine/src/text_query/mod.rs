@@ -123,6 +123,50 @@ impl TextQuery {
         }
     }
 
+    /// Fields of the query's phrases of two or more tokens (those need
+    /// token positions).
+    pub(crate) fn phrase_fields(&self) -> Vec<&str> {
+        match self {
+            TextQuery::Phrase { field, tokens } if tokens.len() > 1 => vec![field.as_str()],
+            TextQuery::And(children) | TextQuery::Or(children) => {
+                children.iter().flat_map(TextQuery::phrase_fields).collect()
+            }
+            TextQuery::Not(inner) => inner.phrase_fields(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A query every row matching `self` also matches, made of clauses an
+    /// index without positions answers: a phrase becomes the conjunction
+    /// of its tokens. `None` when there is no such narrowing (a negation).
+    pub(crate) fn without_positions(&self) -> Option<TextQuery> {
+        match self {
+            TextQuery::Phrase { field, tokens } if tokens.len() > 1 => Some(TextQuery::And(
+                tokens
+                    .iter()
+                    .map(|t| TextQuery::Phrase {
+                        field: field.clone(),
+                        tokens: vec![t.clone()],
+                    })
+                    .collect(),
+            )),
+            TextQuery::And(children) => {
+                let kept: Vec<TextQuery> = children
+                    .iter()
+                    .filter_map(TextQuery::without_positions)
+                    .collect();
+                (!kept.is_empty()).then_some(TextQuery::And(kept))
+            }
+            TextQuery::Or(children) => children
+                .iter()
+                .map(TextQuery::without_positions)
+                .collect::<Option<Vec<_>>>()
+                .map(TextQuery::Or),
+            TextQuery::Not(_) => None,
+            other => Some(other.clone()),
+        }
+    }
+
     pub(crate) fn field_refs(&self) -> Vec<&str> {
         fn walk<'a>(q: &'a TextQuery, out: &mut Vec<&'a str>) {
             match q {
