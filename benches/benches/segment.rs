@@ -41,7 +41,7 @@ fn segment(c: &mut Criterion) {
     ];
     for (name, layout) in &layouts {
         group.bench_function(format!("parquet_only_{name}"), |b| {
-            b.iter(|| write_parquet(&batch, layout).expect("parquet"));
+            b.iter(|| write_parquet(&batch, layout, "bench").expect("parquet"));
         });
     }
     group.bench_function("index_only", |b| {

@@ -1,7 +1,7 @@
 //! Flush: frozen memtables to one segment per (workspace, hour) partition.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::interleave_record_batch;
@@ -103,38 +103,32 @@ pub(crate) async fn build_segments(
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, parts.len().max(1));
+        // Each worker takes the next unbuilt partition and keeps what it
+        // built with the partition's index; a panic reaches the caller as a
+        // failed task.
         let next = AtomicUsize::new(0);
-        let built: Vec<Mutex<Option<Result<SegmentFiles>>>> =
-            parts.iter().map(|_| Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((ws, positions)) = parts.get(i) else {
-                            break;
-                        };
-                        let segment = interleave_record_batch(&refs, positions)
-                            .map_err(Error::from)
-                            .and_then(|part| write_segment(&part, ws, &layout));
-                        if let Ok(mut slot) = built[i].lock() {
-                            *slot = Some(segment);
-                        }
-                    }
-                });
+        let work = || {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((ws, positions)) = parts.get(i) else {
+                    return mine;
+                };
+                let segment = interleave_record_batch(&refs, positions)
+                    .map_err(Error::from)
+                    .and_then(|part| write_segment(&part, ws, &layout));
+                mine.push((i, segment));
             }
+        };
+        let mut built: Vec<(usize, Result<SegmentFiles>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
         });
-        built
-            .into_iter()
-            .map(|slot| {
-                slot.into_inner().ok().flatten().unwrap_or_else(|| {
-                    Err(Error::Corrupt {
-                        what: "segment build".into(),
-                        reason: "a build thread panicked".into(),
-                    })
-                })
-            })
-            .collect::<Result<Vec<_>>>()
+        built.sort_unstable_by_key(|(i, _)| *i);
+        built.into_iter().map(|(_, segment)| segment).collect()
     })
     .await
     .map_err(|e| Error::Corrupt {

@@ -10,8 +10,6 @@ use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-#[cfg(test)]
-use super::reader;
 use super::{ColumnStats, MAX_DISTINCT_IN_STATS, SegmentMeta, index, object_base};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
@@ -142,30 +140,31 @@ fn column_stats(batch: &RecordBatch, name: &str) -> Result<ColumnStats> {
     })
 }
 
-/// `batch` as Parquet bytes laid out by `layout`, and the row count of
-/// each row group (the Parquet half of [`write_segment`]).
-pub fn write_parquet(batch: &RecordBatch, layout: &SegmentLayout) -> Result<(Vec<u8>, Vec<u64>)> {
+/// `batch` as the Parquet bytes of segment `segment_id`, laid out by
+/// `layout`, and the row count of each row group (the Parquet half of
+/// [`write_segment`]).
+pub fn write_parquet(
+    batch: &RecordBatch,
+    layout: &SegmentLayout,
+    segment_id: &str,
+) -> Result<(Vec<u8>, Vec<u64>)> {
     let props = writer_properties(layout)?;
-    write_parquet_with(batch, props).map_err(|source| Error::Parquet {
-        segment_id: String::new(),
+    let write = || {
+        let mut buf = Vec::with_capacity(batch.get_array_memory_size() / 4);
+        let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+        writer.write(batch)?;
+        let metadata = writer.close()?;
+        let row_groups = metadata
+            .row_groups()
+            .iter()
+            .map(|rg| rg.num_rows() as u64)
+            .collect();
+        Ok((buf, row_groups))
+    };
+    write().map_err(|source| Error::Parquet {
+        segment_id: segment_id.to_string(),
         source,
     })
-}
-
-fn write_parquet_with(
-    batch: &RecordBatch,
-    props: WriterProperties,
-) -> std::result::Result<(Vec<u8>, Vec<u64>), parquet::errors::ParquetError> {
-    let mut buf = Vec::with_capacity(batch.get_array_memory_size() / 4);
-    let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
-    writer.write(batch)?;
-    let metadata = writer.close()?;
-    let row_groups = metadata
-        .row_groups()
-        .iter()
-        .map(|rg| rg.num_rows() as u64)
-        .collect();
-    Ok((buf, row_groups))
 }
 
 /// Writes `batch` (rows of one workspace and hour, sorted by timestamp) as a
@@ -188,15 +187,10 @@ pub fn write_segment(
             });
         }
     };
-    let parquet_err = |source| Error::Parquet {
-        segment_id: id.clone(),
-        source,
-    };
-    let props = writer_properties(layout)?;
     // The index and the Parquet file are built side by side.
     let (index, parquet) = std::thread::scope(|scope| {
         let index = scope.spawn(|| index::build_bundle(batch, &id));
-        let parquet = write_parquet_with(batch, props).map_err(parquet_err);
+        let parquet = write_parquet(batch, layout, &id);
         let index = index.join().unwrap_or_else(|_| {
             Err(Error::Corrupt {
                 what: format!("index of segment {id}"),
@@ -244,6 +238,7 @@ mod tests {
     use super::*;
     use crate::batch::{records_to_batch, sort_by_timestamp};
     use crate::sample::{SampleConfig, generate};
+    use crate::segment::reader;
 
     #[test]
     fn layout_sets_page_rows_and_encodings_and_rows_read_back_unchanged() {
