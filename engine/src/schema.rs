@@ -107,13 +107,6 @@ pub const UNINDEXED_RAW_COLUMNS: &[&str] = &[col::LOG_ID, col::SPAN_ID, col::PAR
 /// Columns indexed as tokenized full text.
 pub const TEXT_COLUMNS: &[&str] = &[col::MESSAGE, col::ERROR_MESSAGE, col::STACK_TRACE];
 
-/// Text columns whose index keeps token positions, so it answers phrases
-/// alone. A phrase on another text column takes the rows holding all its
-/// tokens from the index and is checked on the Parquet column: positions of
-/// `stack_trace` and `error_message` were a tenth of the index for queries
-/// that rarely ask for phrases there.
-pub const POSITIONAL_TEXT_COLUMNS: &[&str] = &[col::MESSAGE];
-
 /// String columns for which segments keep min/max statistics in the manifest,
 /// used to prune segments before opening them.
 pub const STATS_COLUMNS: &[&str] = &[

@@ -539,6 +539,80 @@ async fn phrases_on_fields_without_positions_select_the_same_rows_as_a_scan() {
     );
 }
 
+/// `message` tokens shared by every row of a template are indexed once per
+/// template group, not per row: terms, prefixes, phrases and negations on
+/// them, on a row's own tokens, and across the two select the same rows
+/// as a brute-force scan.
+#[tokio::test]
+async fn message_tokens_of_template_groups_select_the_same_rows_as_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let records = sample(3000);
+    engine.ingest(&records).await.unwrap();
+    engine.flush().await.unwrap();
+    let tokens = |text: &str| -> Vec<String> {
+        crate::text_query::analyze(text)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    };
+
+    // A template whose messages differ: its shared tokens and a row's own.
+    let template_of = template_ids(&engine).await;
+    let mut by_template: HashMap<i64, Vec<&StructuredLog>> = HashMap::new();
+    for r in &records {
+        by_template
+            .entry(template_of[&r.log_id])
+            .or_default()
+            .push(r);
+    }
+    let (shared, row) = by_template
+        .values()
+        .filter(|rows| rows.len() >= 3)
+        .find_map(|rows| {
+            let mut shared = tokens(&rows[0].message);
+            shared.retain(|t| rows.iter().all(|r| tokens(&r.message).contains(t)));
+            let row = rows.iter().find(|r| {
+                let own = tokens(&r.message);
+                own.windows(2)
+                    .any(|w| shared.contains(&w[0]) && !shared.contains(&w[1]))
+            })?;
+            Some((shared, *row))
+        })
+        .expect("a template with shared and own tokens");
+    let own = tokens(&row.message);
+    let pair = own
+        .windows(2)
+        .find(|w| shared.contains(&w[0]) && !shared.contains(&w[1]))
+        .unwrap();
+    let (fixed, variable) = (&pair[0], &pair[1]);
+    let service = row.service.clone().unwrap();
+    let queries = vec![
+        fixed.clone(),
+        variable.clone(),
+        format!("\"{fixed} {variable}\""),
+        format!("\"{variable} {fixed}\""),
+        format!("{}*", &fixed[..fixed.len().min(3)]),
+        format!("{}*", &variable[..variable.len().min(2)]),
+        format!("NOT {fixed}"),
+        format!("{fixed} AND NOT {variable}"),
+        format!("{fixed} OR {variable}"),
+        format!("service:{service} {fixed}"),
+        format!("-service:{service} -{fixed}"),
+    ];
+    for q in &queries {
+        let query = TextQuery::parse(q, "message").unwrap();
+        let expect = brute_force_log_ids(&records, &query);
+        assert_eq!(selected_log_ids(&engine, &query).await, expect, "{q}");
+    }
+    let rows_with_fixed =
+        brute_force_log_ids(&records, &TextQuery::parse(fixed, "message").unwrap());
+    assert!(
+        rows_with_fixed.len() >= 3,
+        "{fixed} is shared by a template"
+    );
+}
+
 /// Rows of `records` whose message matches `q`.
 fn brute_force_matches(records: &[StructuredLog], q: &str) -> u64 {
     let query = TextQuery::parse(q, "message").unwrap();

@@ -2,18 +2,21 @@
 //!
 //! The tantivy index holds one document per Parquet row; the u64 fast field
 //! `_row` stores the row ordinal, so a hit maps to a Parquet row whatever
-//! the number of tantivy segments. Text columns use tantivy's `default`
-//! analyzer, `message` with positions (phrases), the others without (see
-//! [`POSITIONAL_TEXT_COLUMNS`]); id columns are single raw terms.
-//! Hits are ordered by timestamp, never scored, so no field keeps
-//! fieldnorms (a byte per document and field), and the doc store, which
-//! holds an empty entry and a 4-byte offset per document, is
+//! the number of tantivy segments. `message` holds each row's tokens
+//! outside its template group's static tokens, which the bundle keeps once
+//! per group (see [`template_groups`](super::template_groups)); the other
+//! text columns use tantivy's `default` analyzer; id columns are single
+//! raw terms. No field keeps positions: a phrase takes the rows holding all
+//! its tokens from the index and is checked on the Parquet column
+//! (`engine/text_rows.rs`). Hits are ordered by timestamp, never scored, so
+//! no field keeps fieldnorms (a byte per document and field), and the doc
+//! store, which holds an empty entry and a 4-byte offset per document, is
 //! zstd-compressed.
 //!
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
 //! ```text
-//! "STRIDX01" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
+//! "STRIDX02" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
 //! | file bytes ... | u32 CRC32C of everything before it
 //! ```
 
@@ -22,20 +25,27 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::Int64Type;
 use tantivy::IndexSettings;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::directory::{Directory, RamDirectory};
 use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
-use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
+use super::template_groups::{GROUP_FIELD, GROUPED_COLUMN, GROUPS_FILE, Split, TemplateGroups};
 use crate::error::{Error, Result};
-use crate::schema::{POSITIONAL_TEXT_COLUMNS, RAW_TERM_COLUMNS, TEXT_COLUMNS};
+use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS, col};
 use crate::text_query::TextQuery;
 
-const MAGIC: &[u8; 8] = b"STRIDX01";
+/// Magic of bundles with a [`GROUPS_FILE`]; those of [`OLD_MAGIC`] index
+/// every `message` token per row, with positions.
+const MAGIC: &[u8; 8] = b"STRIDX02";
+const OLD_MAGIC: &[u8; 8] = b"STRIDX01";
 /// Name of the fast field holding the Parquet row ordinal.
 pub const ROW_FIELD: &str = "_row";
 const WRITER_HEAP_BYTES: usize = 64 << 20;
@@ -43,31 +53,29 @@ const WRITER_HEAP_BYTES: usize = 64 << 20;
 /// The tantivy schema of every segment index.
 pub fn index_schema() -> Schema {
     let mut b = Schema::builder();
-    let text = |record: IndexRecordOption| {
+    let text = |tokenizer: &str, record: IndexRecordOption| {
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer("default")
+                .set_tokenizer(tokenizer)
                 .set_index_option(record)
                 .set_fieldnorms(false),
         )
     };
-    let raw = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer("raw")
-            .set_index_option(IndexRecordOption::Basic)
-            .set_fieldnorms(false),
-    );
     for c in TEXT_COLUMNS {
-        let record = if POSITIONAL_TEXT_COLUMNS.contains(c) {
-            IndexRecordOption::WithFreqsAndPositions
-        } else {
-            IndexRecordOption::Basic
-        };
-        b.add_text_field(c, text(record));
+        b.add_text_field(
+            c,
+            if *c == GROUPED_COLUMN {
+                // Analyzed already (template_groups), space-separated.
+                text("whitespace", IndexRecordOption::Basic)
+            } else {
+                text("default", IndexRecordOption::Basic)
+            },
+        );
     }
     for c in RAW_TERM_COLUMNS {
-        b.add_text_field(c, raw.clone());
+        b.add_text_field(c, text("raw", IndexRecordOption::Basic));
     }
+    b.add_u64_field(GROUP_FIELD, NumericOptions::default().set_indexed());
     b.add_u64_field(ROW_FIELD, FAST);
     b.build()
 }
@@ -79,19 +87,27 @@ fn tantivy_err(segment_id: &str) -> impl Fn(tantivy::TantivyError) -> Error + '_
     }
 }
 
-/// One row of a batch as a tantivy document: the values are read in place
-/// from the Arrow columns, so indexing copies no strings.
-struct RowDoc {
-    columns: Arc<[(Field, StringArray)]>,
+/// What the documents of a batch are read from: the Arrow columns in
+/// place (indexing copies no strings) and the `message` split.
+struct DocColumns {
+    strings: Vec<(Field, StringArray)>,
+    message: Field,
+    split: Split,
+    group: Field,
     row_field: Field,
+}
+
+/// One row of a batch as a tantivy document.
+struct RowDoc {
+    columns: Arc<DocColumns>,
     row: usize,
 }
 
-/// A value of a [`RowDoc`]: a column's string, or the row ordinal.
+/// A value of a [`RowDoc`]: a string, or a group number or row ordinal.
 #[derive(Debug, Clone)]
 enum RowValue<'a> {
     Str(&'a str),
-    Row(u64),
+    U64(u64),
 }
 
 impl<'a> Value<'a> for RowValue<'a> {
@@ -101,12 +117,13 @@ impl<'a> Value<'a> for RowValue<'a> {
     fn as_value(&self) -> ReferenceValue<'a, Self> {
         ReferenceValue::Leaf(match self {
             RowValue::Str(s) => ReferenceValueLeaf::Str(s),
-            RowValue::Row(r) => ReferenceValueLeaf::U64(*r),
+            RowValue::U64(r) => ReferenceValueLeaf::U64(*r),
         })
     }
 }
 
-/// The non-null column values of a [`RowDoc`], then its row ordinal.
+/// The non-null column values of a [`RowDoc`], then its residual
+/// `message` tokens, its group and its row ordinal.
 struct RowDocValues<'a> {
     doc: &'a RowDoc,
     next: usize,
@@ -116,19 +133,30 @@ impl<'a> Iterator for RowDocValues<'a> {
     type Item = (Field, RowValue<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let columns = &self.doc.columns;
-        while self.next < columns.len() {
-            let (field, array) = &columns[self.next];
+        let c = &*self.doc.columns;
+        let row = self.doc.row;
+        while self.next < c.strings.len() {
+            let (field, array) = &c.strings[self.next];
             self.next += 1;
-            if array.is_valid(self.doc.row) {
-                return Some((*field, RowValue::Str(array.value(self.doc.row))));
+            if array.is_valid(row) {
+                return Some((*field, RowValue::Str(array.value(row))));
             }
         }
-        if self.next == columns.len() {
-            self.next += 1;
-            return Some((self.doc.row_field, RowValue::Row(self.doc.row as u64)));
-        }
-        None
+        let item = match self.next - c.strings.len() {
+            0 => {
+                let residual = c.split.residual(row);
+                if residual.is_empty() {
+                    self.next += 1;
+                    return self.next();
+                }
+                (c.message, RowValue::Str(residual))
+            }
+            1 => (c.group, RowValue::U64(u64::from(c.split.group_of_row[row]))),
+            2 => (c.row_field, RowValue::U64(row as u64)),
+            _ => return None,
+        };
+        self.next += 1;
+        Some(item)
     }
 }
 
@@ -156,23 +184,37 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
         })
         .single_segment_index_writer::<RowDoc>(dir.clone(), WRITER_HEAP_BYTES)
         .map_err(&err)?;
-    let mut columns: Vec<(Field, StringArray)> = Vec::new();
+    let column = |name: &str| -> Result<&dyn Array> {
+        Ok(batch.column(batch.schema().index_of(name)?).as_ref())
+    };
+    let mut strings: Vec<(Field, StringArray)> = Vec::new();
     for name in TEXT_COLUMNS.iter().chain(RAW_TERM_COLUMNS) {
-        let field = schema.get_field(name).map_err(&err)?;
-        let idx = batch.schema().index_of(name)?;
-        columns.push((field, batch.column(idx).as_string::<i32>().clone()));
+        if *name != GROUPED_COLUMN {
+            let field = schema.get_field(name).map_err(&err)?;
+            strings.push((field, column(name)?.as_string::<i32>().clone()));
+        }
     }
-    let columns: Arc<[(Field, StringArray)]> = columns.into();
-    let row_field = schema.get_field(ROW_FIELD).map_err(&err)?;
+    let split = Split::new(
+        column(GROUPED_COLUMN)?.as_string::<i32>(),
+        column(col::TEMPLATE_ID)?.as_primitive::<Int64Type>(),
+    );
+    let groups_file = split.encode();
+    let columns = Arc::new(DocColumns {
+        strings,
+        message: schema.get_field(GROUPED_COLUMN).map_err(&err)?,
+        split,
+        group: schema.get_field(GROUP_FIELD).map_err(&err)?,
+        row_field: schema.get_field(ROW_FIELD).map_err(&err)?,
+    });
     for row in 0..batch.num_rows() {
         writer
             .add_document(RowDoc {
                 columns: columns.clone(),
-                row_field,
                 row,
             })
             .map_err(&err)?;
     }
+    drop(columns);
     let index = writer.finalize().map_err(&err)?;
 
     let mut files: Vec<PathBuf> = index.directory().list_managed_files().into_iter().collect();
@@ -188,7 +230,7 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
         }
     }
     files.sort();
-    let mut contents = Vec::with_capacity(files.len());
+    let mut contents = Vec::with_capacity(files.len() + 1);
     for f in &files {
         let data = dir.atomic_read(f).map_err(|e| Error::Corrupt {
             what: format!("index of segment {segment_id}"),
@@ -196,6 +238,8 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
         })?;
         contents.push(data);
     }
+    files.push(PathBuf::from(GROUPS_FILE));
+    contents.push(groups_file);
     let header_len: usize = 8
         + 4
         + files
@@ -228,6 +272,8 @@ pub struct SegmentIndex {
     segment_id: String,
     reader: IndexReader,
     schema: Schema,
+    /// Static `message` tokens of the row groups (none in old bundles).
+    groups: TemplateGroups,
     bytes: usize,
 }
 
@@ -257,7 +303,9 @@ impl SegmentIndex {
     /// Opens a bundle produced by [`build_bundle`], verifying its checksum.
     pub fn open(bundle: &[u8], segment_id: &str) -> Result<SegmentIndex> {
         let c = |r: &str| corrupt(segment_id, r);
-        if bundle.len() < MAGIC.len() + 8 || !bundle.starts_with(MAGIC) {
+        if bundle.len() < MAGIC.len() + 8
+            || !(bundle.starts_with(MAGIC) || bundle.starts_with(OLD_MAGIC))
+        {
             return Err(c("missing magic"));
         }
         let (body, crc) = bundle.split_at(bundle.len() - 4);
@@ -267,6 +315,7 @@ impl SegmentIndex {
         }
         let count = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
         let dir = RamDirectory::create();
+        let mut groups = None;
         let mut pos = 12;
         for _ in 0..count {
             if pos + 2 > body.len() {
@@ -286,6 +335,12 @@ impl SegmentIndex {
             let data = body
                 .get(offset..offset.saturating_add(len))
                 .ok_or_else(|| c("file range out of bounds"))?;
+            if name == GROUPS_FILE {
+                groups = Some(
+                    TemplateGroups::decode(data).map_err(|e| c(&format!("{GROUPS_FILE}: {e}")))?,
+                );
+                continue;
+            }
             dir.atomic_write(Path::new(name), data)
                 .map_err(|e| c(&format!("cannot load {name}: {e}")))?;
         }
@@ -296,9 +351,16 @@ impl SegmentIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(&err)?;
+        let schema = index.schema();
+        if schema.get_field(GROUP_FIELD).is_ok() != groups.is_some() {
+            return Err(c(&format!(
+                "{GROUPS_FILE} and the index field {GROUP_FIELD} must come together"
+            )));
+        }
         Ok(SegmentIndex {
             segment_id: segment_id.to_string(),
-            schema: index.schema(),
+            schema,
+            groups: groups.unwrap_or_default(),
             reader,
             bytes: bundle.len(),
         })
@@ -335,7 +397,11 @@ impl SegmentIndex {
     /// Row ordinals matching `query`, ascending.
     pub fn search(&self, query: &TextQuery) -> Result<Vec<u32>> {
         let err = tantivy_err(&self.segment_id);
-        let q = query.to_tantivy(&self.schema).map_err(&err)?;
+        let q = query
+            .to_tantivy_with(&self.schema, &|leaf| {
+                self.groups.rows_matching(leaf, &self.schema)
+            })
+            .map_err(&err)?;
         let searcher = self.reader.searcher();
         let mut rows = searcher.search(&q, &RowCollector).map_err(&err)?;
         rows.sort_unstable();

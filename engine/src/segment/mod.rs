@@ -5,6 +5,7 @@ pub mod index;
 mod object_reader;
 pub mod reader;
 pub mod row_filter;
+pub mod template_groups;
 pub mod writer;
 
 use std::collections::BTreeMap;

@@ -202,7 +202,7 @@ pub fn analyze(text: &str) -> Vec<(usize, String)> {
 
 /// tantivy's `default` analyzer, built from the same parts as
 /// `TokenizerManager::default()` registers (a test checks they agree).
-fn default_analyzer() -> TextAnalyzer {
+pub(crate) fn default_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TEXT_TOKEN_BYTES))
         .filter(LowerCaser)

@@ -24,6 +24,27 @@ impl TextQuery {
     /// - a clause list made only of negations gets an [`AllQuery`] to subtract
     ///   from, since a tantivy boolean query of `MustNot`s alone matches nothing.
     pub fn to_tantivy(&self, schema: &Schema) -> tantivy::Result<Box<dyn Query>> {
+        self.to_tantivy_with(schema, &|_| None)
+    }
+
+    /// [`to_tantivy`](Self::to_tantivy), where each term and prefix also
+    /// matches the documents `more` gives for it (ORed): an index that
+    /// keeps some of a field's tokens outside the field's postings (see
+    /// [`template_groups`](crate::segment::template_groups)).
+    pub fn to_tantivy_with(
+        &self,
+        schema: &Schema,
+        more: &MoreRows,
+    ) -> tantivy::Result<Box<dyn Query>> {
+        let leaf = |base: Box<dyn Query>| -> Box<dyn Query> {
+            match more(self) {
+                Some(extra) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, base),
+                    (Occur::Should, extra),
+                ])),
+                None => base,
+            }
+        };
         Ok(match self {
             TextQuery::Phrase { field, tokens } => {
                 let field = schema.get_field(field)?;
@@ -33,7 +54,7 @@ impl TextQuery {
                             "a text query phrase needs at least one token".to_owned(),
                         ));
                     }
-                    [token] => term_query(field, token),
+                    [token] => leaf(term_query(field, token)),
                     tokens => Box::new(PhraseQuery::new(
                         tokens
                             .iter()
@@ -43,15 +64,20 @@ impl TextQuery {
                 }
             }
             TextQuery::RawEq { field, value } => term_query(schema.get_field(field)?, value),
-            TextQuery::Prefix { field, prefix } | TextQuery::RawPrefix { field, prefix } => {
+            TextQuery::Prefix { field, prefix } => {
+                leaf(prefix_query(schema.get_field(field)?, prefix))
+            }
+            TextQuery::RawPrefix { field, prefix } => {
                 prefix_query(schema.get_field(field)?, prefix)
             }
             TextQuery::And(children) => {
                 let mut clauses = Vec::with_capacity(children.len() + 1);
                 for child in children {
                     clauses.push(match child {
-                        TextQuery::Not(inner) => (Occur::MustNot, inner.to_tantivy(schema)?),
-                        positive => (Occur::Must, positive.to_tantivy(schema)?),
+                        TextQuery::Not(inner) => {
+                            (Occur::MustNot, inner.to_tantivy_with(schema, more)?)
+                        }
+                        positive => (Occur::Must, positive.to_tantivy_with(schema, more)?),
                     });
                 }
                 if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
@@ -62,16 +88,20 @@ impl TextQuery {
             TextQuery::Or(children) => Box::new(BooleanQuery::new(
                 children
                     .iter()
-                    .map(|child| Ok((Occur::Should, child.to_tantivy(schema)?)))
+                    .map(|child| Ok((Occur::Should, child.to_tantivy_with(schema, more)?)))
                     .collect::<tantivy::Result<_>>()?,
             )),
             TextQuery::Not(inner) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(AllQuery)),
-                (Occur::MustNot, inner.to_tantivy(schema)?),
+                (Occur::MustNot, inner.to_tantivy_with(schema, more)?),
             ])),
         })
     }
 }
+
+/// Extra documents for a leaf of a [`TextQuery`], see
+/// [`TextQuery::to_tantivy_with`].
+pub type MoreRows<'a> = dyn Fn(&TextQuery) -> Option<Box<dyn Query>> + 'a;
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(

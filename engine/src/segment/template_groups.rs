@@ -1,0 +1,315 @@
+//! Template groups: the `message` tokens all rows of a template share,
+//! indexed once per segment instead of once per row.
+//!
+//! At flush, rows are grouped by `template_id`. A group's *static tokens*
+//! are the tokens every message of the group holds: their intersection,
+//! computed from the messages themselves, so the index is exact whatever
+//! the grouping (a wrong or missing template id only makes a group's static
+//! set smaller). Each row's `message` postings hold its other tokens (the
+//! variables), and the row is indexed under its group number in
+//! [`GROUP_FIELD`]. A row holds token `t` if and only if `t` is in its own
+//! postings or in its group's static tokens, so `message:t` is answered as
+//! `message:t OR _group IN (groups whose static tokens hold t)`, and a
+//! prefix the same way. On the generated agent corpus this leaves a third
+//! of the `message` postings and no positions (phrases on `message` take
+//! the rows holding all their tokens and are checked on the Parquet
+//! column).
+//!
+//! The static tokens are stored in the index bundle as the file
+//! [`GROUPS_FILE`]: zstd of one line per group, its tokens separated by
+//! spaces (an analyzed token never holds whitespace).
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+use arrow::array::{Array, Int64Array, StringArray};
+use tantivy::Term;
+use tantivy::query::{Query, TermSetQuery};
+use tantivy::schema::{Field, Schema};
+use tantivy::tokenizer::TokenStream;
+
+use crate::schema::col;
+use crate::text_query::{TextQuery, default_analyzer};
+
+/// The u64 index field holding a row's group number.
+pub const GROUP_FIELD: &str = "_group";
+/// Name of the static-token file inside an index bundle.
+pub const GROUPS_FILE: &str = "strata.groups";
+/// The text column split this way.
+pub const GROUPED_COLUMN: &str = col::MESSAGE;
+
+/// The `message` tokens of a batch, split into each group's static tokens
+/// and each row's remaining tokens.
+#[derive(Debug)]
+pub struct Split {
+    /// Static tokens of each group, sorted.
+    pub statics: Vec<Vec<String>>,
+    /// Group number of each row.
+    pub group_of_row: Vec<u32>,
+    residual: String,
+    /// End of each row's residual in `residual`.
+    residual_ends: Vec<usize>,
+}
+
+impl Split {
+    /// Splits the tokens of `messages` by the groups of `template_ids`
+    /// (null is a group of its own).
+    pub fn new(messages: &StringArray, template_ids: &Int64Array) -> Split {
+        let mut analyzer = default_analyzer();
+        // Every row's distinct tokens, sorted, as spans of one buffer.
+        let mut text = String::new();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut row_ends = Vec::with_capacity(messages.len());
+        let mut group_index: HashMap<Option<i64>, u32> = HashMap::new();
+        let mut statics: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut group_of_row = Vec::with_capacity(messages.len());
+        for row in 0..messages.len() {
+            let start = spans.len();
+            if messages.is_valid(row) {
+                let mut stream = analyzer.token_stream(messages.value(row));
+                while stream.advance() {
+                    let at = text.len();
+                    text.push_str(&stream.token().text);
+                    spans.push((at, text.len()));
+                }
+            }
+            let tokens = &mut spans[start..];
+            tokens.sort_unstable_by(|a, b| text[a.0..a.1].cmp(&text[b.0..b.1]));
+            let mut kept = start;
+            for i in start..spans.len() {
+                if kept == start
+                    || text[spans[i].0..spans[i].1] != text[spans[kept - 1].0..spans[kept - 1].1]
+                {
+                    spans[kept] = spans[i];
+                    kept += 1;
+                }
+            }
+            spans.truncate(kept);
+            row_ends.push(spans.len());
+            let tokens = &spans[start..];
+            let key = template_ids.is_valid(row).then(|| template_ids.value(row));
+            let group = *group_index.entry(key).or_insert_with(|| {
+                statics.push(tokens.to_vec());
+                (statics.len() - 1) as u32
+            });
+            statics[group as usize].retain(|s| {
+                tokens
+                    .binary_search_by(|t| text[t.0..t.1].cmp(&text[s.0..s.1]))
+                    .is_ok()
+            });
+            group_of_row.push(group);
+        }
+
+        let mut residual = String::new();
+        let mut residual_ends = Vec::with_capacity(messages.len());
+        let mut start = 0;
+        for (row, &end) in row_ends.iter().enumerate() {
+            let group = &statics[group_of_row[row] as usize];
+            let row_start = residual.len();
+            for &(a, b) in &spans[start..end] {
+                let token = &text[a..b];
+                if group
+                    .binary_search_by(|s| text[s.0..s.1].cmp(token))
+                    .is_err()
+                {
+                    if residual.len() > row_start {
+                        residual.push(' ');
+                    }
+                    residual.push_str(token);
+                }
+            }
+            residual_ends.push(residual.len());
+            start = end;
+        }
+        let statics = statics
+            .into_iter()
+            .map(|g| g.iter().map(|&(a, b)| text[a..b].to_string()).collect())
+            .collect();
+        Split {
+            statics,
+            group_of_row,
+            residual,
+            residual_ends,
+        }
+    }
+
+    /// The tokens of `row` outside its group's static tokens, separated by
+    /// spaces (the `whitespace` tokenizer takes them back apart).
+    pub fn residual(&self, row: usize) -> &str {
+        let start = if row == 0 {
+            0
+        } else {
+            self.residual_ends[row - 1]
+        };
+        &self.residual[start..self.residual_ends[row]]
+    }
+
+    /// The [`GROUPS_FILE`] of this split.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut text = String::new();
+        for group in &self.statics {
+            text.push_str(&group.join(" "));
+            text.push('\n');
+        }
+        zstd::bulk::compress(text.as_bytes(), 3).expect("zstd compresses into a Vec")
+    }
+}
+
+/// Static tokens of a segment's groups, looked up at query time.
+#[derive(Debug, Default)]
+pub struct TemplateGroups {
+    /// Each static token and the groups holding it, ascending.
+    groups_of: BTreeMap<String, Vec<u64>>,
+}
+
+impl TemplateGroups {
+    /// Reads a [`GROUPS_FILE`]; the error says what is wrong.
+    pub fn decode(bytes: &[u8]) -> Result<TemplateGroups, String> {
+        let text = zstd::stream::decode_all(bytes).map_err(|e| format!("not zstd: {e}"))?;
+        let text = String::from_utf8(text).map_err(|_| "not UTF-8".to_string())?;
+        let mut groups_of: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for (group, line) in text.lines().enumerate() {
+            for token in line.split(' ').filter(|t| !t.is_empty()) {
+                groups_of
+                    .entry(token.to_string())
+                    .or_default()
+                    .push(group as u64);
+            }
+        }
+        Ok(TemplateGroups { groups_of })
+    }
+
+    /// Groups whose static tokens include `token`.
+    fn with_token(&self, token: &str) -> Vec<u64> {
+        self.groups_of.get(token).cloned().unwrap_or_default()
+    }
+
+    /// Groups with a static token starting with `prefix`.
+    fn with_prefix(&self, prefix: &str) -> Vec<u64> {
+        let mut groups: Vec<u64> = self
+            .groups_of
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(t, _)| t.starts_with(prefix))
+            .flat_map(|(_, g)| g.iter().copied())
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups
+    }
+
+    /// The rows a leaf of a text query matches through their groups'
+    /// static tokens (to be ORed with the field's own postings), or `None`
+    /// if the leaf is not on [`GROUPED_COLUMN`] or no group matches.
+    pub fn rows_matching(&self, leaf: &TextQuery, schema: &Schema) -> Option<Box<dyn Query>> {
+        let groups = match leaf {
+            TextQuery::Phrase { field, tokens } if field == GROUPED_COLUMN && tokens.len() == 1 => {
+                self.with_token(&tokens[0])
+            }
+            TextQuery::Prefix { field, prefix } if field == GROUPED_COLUMN => {
+                self.with_prefix(prefix)
+            }
+            _ => return None,
+        };
+        let field: Field = schema.get_field(GROUP_FIELD).ok()?;
+        (!groups.is_empty()).then(|| {
+            Box::new(TermSetQuery::new(
+                groups.into_iter().map(|g| Term::from_field_u64(field, g)),
+            )) as Box<dyn Query>
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text_query::analyze;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    use std::collections::BTreeSet;
+
+    fn tokens(text: &str) -> BTreeSet<String> {
+        analyze(text).into_iter().map(|(_, t)| t).collect()
+    }
+
+    #[test]
+    fn static_tokens_are_what_every_row_of_a_group_holds() {
+        let messages = StringArray::from(vec![
+            "User 42 logged in from 10.0.0.1",
+            "user 7 logged in from 10.0.0.9",
+            "Cache miss for key=abc",
+            "cache miss for key=def",
+            "no template",
+        ]);
+        let ids = Int64Array::from(vec![Some(1), Some(1), Some(2), Some(2), None]);
+        let split = Split::new(&messages, &ids);
+        assert_eq!(split.group_of_row, vec![0, 0, 1, 1, 2]);
+        assert_eq!(
+            split.statics,
+            vec![
+                vec!["0", "10", "from", "in", "logged", "user"],
+                vec!["cache", "for", "key", "miss"],
+                vec!["no", "template"],
+            ]
+        );
+        let residuals: Vec<&str> = (0..5).map(|r| split.residual(r)).collect();
+        assert_eq!(residuals, vec!["1 42", "7 9", "abc", "def", ""]);
+    }
+
+    /// Any grouping, even an arbitrary one, answers every token and prefix
+    /// exactly: rows through their own tokens or their group's.
+    #[test]
+    fn own_and_group_tokens_are_each_rows_tokens_for_any_grouping() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let words = [
+            "alpha",
+            "beta",
+            "gamma",
+            "delta",
+            "Ünïcode",
+            "x1",
+            "42",
+            "beta2",
+        ];
+        let messages: Vec<String> = (0..300)
+            .map(|_| {
+                (0..rng.random_range(0..6))
+                    .map(|_| words[rng.random_range(0..words.len())])
+                    .collect::<Vec<_>>()
+                    .join(if rng.random_bool(0.5) { " " } else { "-" })
+            })
+            .collect();
+        let ids: Vec<Option<i64>> = (0..300)
+            .map(|_| rng.random_bool(0.9).then(|| rng.random_range(0..5)))
+            .collect();
+        let split = Split::new(&StringArray::from(messages.clone()), &Int64Array::from(ids));
+        let groups = TemplateGroups::decode(&split.encode()).unwrap();
+        for (row, message) in messages.iter().enumerate() {
+            let group = split.group_of_row[row] as u64;
+            let own: BTreeSet<String> = split
+                .residual(row)
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            let statics: BTreeSet<String> = groups
+                .groups_of
+                .iter()
+                .filter(|(_, g)| g.contains(&group))
+                .map(|(t, _)| t.clone())
+                .collect();
+            assert!(own.is_disjoint(&statics), "row {row}");
+            let union: BTreeSet<String> = own.union(&statics).cloned().collect();
+            assert_eq!(union, tokens(message), "row {row}: {message:?}");
+            for prefix in ["b", "beta", "ü", "4", "zz"] {
+                let by_group = groups.with_prefix(prefix).contains(&group);
+                let expect = tokens(message).iter().any(|t| t.starts_with(prefix));
+                let by_own = own.iter().any(|t| t.starts_with(prefix));
+                assert_eq!(by_group || by_own, expect, "row {row} prefix {prefix}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_groups_file_is_an_error() {
+        assert!(TemplateGroups::decode(b"not zstd").is_err());
+    }
+}
