@@ -274,6 +274,7 @@ pub struct SegmentIndex {
     schema: Schema,
     /// Static `message` tokens of the row groups (none in old bundles).
     groups: TemplateGroups,
+    groups_bytes: usize,
     bytes: usize,
 }
 
@@ -316,6 +317,7 @@ impl SegmentIndex {
         let count = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
         let dir = RamDirectory::create();
         let mut groups = None;
+        let mut groups_bytes = 0;
         let mut pos = 12;
         for _ in 0..count {
             if pos + 2 > body.len() {
@@ -336,6 +338,7 @@ impl SegmentIndex {
                 .get(offset..offset.saturating_add(len))
                 .ok_or_else(|| c("file range out of bounds"))?;
             if name == GROUPS_FILE {
+                groups_bytes = data.len();
                 groups = Some(
                     TemplateGroups::decode(data).map_err(|e| c(&format!("{GROUPS_FILE}: {e}")))?,
                 );
@@ -361,6 +364,7 @@ impl SegmentIndex {
             segment_id: segment_id.to_string(),
             schema,
             groups: groups.unwrap_or_default(),
+            groups_bytes,
             reader,
             bytes: bundle.len(),
         })
@@ -387,6 +391,45 @@ impl SegmentIndex {
                 .get_index_record_option()
                 .is_some_and(|o| o.has_positions())
         })
+    }
+
+    /// Bytes of each (field, part) of the index: `termdict`, `postings`,
+    /// `positions` and `fast` per field, then `store` and `groups` (the
+    /// static tokens file), for finding what the index spends its bytes on.
+    pub fn space_by_part(&self) -> Result<Vec<(String, String, u64)>> {
+        let usage = self
+            .reader
+            .searcher()
+            .space_usage()
+            .map_err(|e| corrupt(&self.segment_id, e.to_string()))?;
+        let mut out = Vec::new();
+        for segment in usage.segments() {
+            for (part, per_field) in [
+                ("termdict", segment.termdict()),
+                ("postings", segment.postings()),
+                ("positions", segment.positions()),
+                ("fast", segment.fast_fields()),
+            ] {
+                for f in per_field.fields() {
+                    out.push((
+                        f.field_name().to_string(),
+                        part.to_string(),
+                        f.total().get_bytes(),
+                    ));
+                }
+            }
+            out.push((
+                String::new(),
+                "store".to_string(),
+                segment.store().total().get_bytes(),
+            ));
+        }
+        out.push((
+            String::new(),
+            "groups".to_string(),
+            self.groups_bytes as u64,
+        ));
+        Ok(out)
     }
 
     /// Size of the bundle this index was opened from.

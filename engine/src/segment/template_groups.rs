@@ -47,101 +47,100 @@ pub struct Split {
     /// Group number of each row.
     pub group_of_row: Vec<u32>,
     residual: String,
-    /// End of each row's residual in `residual`.
-    residual_ends: Vec<usize>,
+    /// Each row's range in `residual`.
+    residual_at: Vec<(u32, u32)>,
 }
 
 impl Split {
     /// Splits the tokens of `messages` by the groups of `template_ids`
-    /// (null is a group of its own).
+    /// (null is a group of its own). Groups are numbered in order of their
+    /// first row and processed one at a time, so only one group's tokens
+    /// are held at once.
     pub fn new(messages: &StringArray, template_ids: &Int64Array) -> Split {
-        let mut analyzer = default_analyzer();
-        // Every row's distinct tokens, sorted, as spans of one buffer.
-        let mut text = String::new();
-        let mut spans: Vec<(usize, usize)> = Vec::new();
-        let mut row_ends = Vec::with_capacity(messages.len());
+        let n = messages.len();
         let mut group_index: HashMap<Option<i64>, u32> = HashMap::new();
-        let mut statics: Vec<Vec<(usize, usize)>> = Vec::new();
-        let mut group_of_row = Vec::with_capacity(messages.len());
-        for row in 0..messages.len() {
-            let start = spans.len();
-            if messages.is_valid(row) {
-                let mut stream = analyzer.token_stream(messages.value(row));
-                while stream.advance() {
-                    let at = text.len();
-                    text.push_str(&stream.token().text);
-                    spans.push((at, text.len()));
-                }
-            }
-            let tokens = &mut spans[start..];
-            tokens.sort_unstable_by(|a, b| text[a.0..a.1].cmp(&text[b.0..b.1]));
-            let mut kept = start;
-            for i in start..spans.len() {
-                if kept == start
-                    || text[spans[i].0..spans[i].1] != text[spans[kept - 1].0..spans[kept - 1].1]
-                {
-                    spans[kept] = spans[i];
-                    kept += 1;
-                }
-            }
-            spans.truncate(kept);
-            row_ends.push(spans.len());
-            let tokens = &spans[start..];
-            let key = template_ids.is_valid(row).then(|| template_ids.value(row));
-            let group = *group_index.entry(key).or_insert_with(|| {
-                statics.push(tokens.to_vec());
-                (statics.len() - 1) as u32
-            });
-            statics[group as usize].retain(|s| {
-                tokens
-                    .binary_search_by(|t| text[t.0..t.1].cmp(&text[s.0..s.1]))
-                    .is_ok()
-            });
-            group_of_row.push(group);
-        }
-
-        let mut residual = String::new();
-        let mut residual_ends = Vec::with_capacity(messages.len());
-        let mut start = 0;
-        for (row, &end) in row_ends.iter().enumerate() {
-            let group = &statics[group_of_row[row] as usize];
-            let row_start = residual.len();
-            for &(a, b) in &spans[start..end] {
-                let token = &text[a..b];
-                if group
-                    .binary_search_by(|s| text[s.0..s.1].cmp(token))
-                    .is_err()
-                {
-                    if residual.len() > row_start {
-                        residual.push(' ');
-                    }
-                    residual.push_str(token);
-                }
-            }
-            residual_ends.push(residual.len());
-            start = end;
-        }
-        let statics = statics
-            .into_iter()
-            .map(|g| g.iter().map(|&(a, b)| text[a..b].to_string()).collect())
+        let group_of_row: Vec<u32> = (0..n)
+            .map(|row| {
+                let key = template_ids.is_valid(row).then(|| template_ids.value(row));
+                let next = group_index.len() as u32;
+                *group_index.entry(key).or_insert(next)
+            })
             .collect();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by_key(|&row| group_of_row[row as usize]); // stable
+
+        let mut analyzer = default_analyzer();
+        let mut statics = Vec::with_capacity(group_index.len());
+        let mut residual = String::new();
+        let mut residual_at = vec![(0u32, 0u32); n];
+        // One group's rows: their distinct tokens, sorted, as spans of `text`.
+        let mut text = String::new();
+        let mut spans: Vec<(u32, u32)> = Vec::new();
+        let mut row_ends: Vec<usize> = Vec::new();
+        for rows in order.chunk_by(|a, b| group_of_row[*a as usize] == group_of_row[*b as usize]) {
+            text.clear();
+            spans.clear();
+            row_ends.clear();
+            for &row in rows {
+                let start = spans.len();
+                if messages.is_valid(row as usize) {
+                    let mut stream = analyzer.token_stream(messages.value(row as usize));
+                    while stream.advance() {
+                        let at = text.len() as u32;
+                        text.push_str(&stream.token().text);
+                        spans.push((at, text.len() as u32));
+                    }
+                }
+                spans[start..].sort_unstable_by(|&x, &y| token(&text, x).cmp(token(&text, y)));
+                let mut kept = start;
+                for i in start..spans.len() {
+                    if kept == start || token(&text, spans[i]) != token(&text, spans[kept - 1]) {
+                        spans[kept] = spans[i];
+                        kept += 1;
+                    }
+                }
+                spans.truncate(kept);
+                row_ends.push(spans.len());
+            }
+            // The static tokens: those of the first row every other row holds.
+            let mut fixed: Vec<(u32, u32)> = spans[..row_ends[0]].to_vec();
+            for w in row_ends.windows(2) {
+                let own = &spans[w[0]..w[1]];
+                fixed.retain(|&s| {
+                    own.binary_search_by(|&t| token(&text, t).cmp(token(&text, s)))
+                        .is_ok()
+                });
+            }
+            let mut start = 0;
+            for (&row, &end) in rows.iter().zip(&row_ends) {
+                let from = residual.len();
+                for &t in &spans[start..end] {
+                    let t = token(&text, t);
+                    if fixed.binary_search_by(|&s| token(&text, s).cmp(t)).is_err() {
+                        if residual.len() > from {
+                            residual.push(' ');
+                        }
+                        residual.push_str(t);
+                    }
+                }
+                residual_at[row as usize] = (from as u32, residual.len() as u32);
+                start = end;
+            }
+            statics.push(fixed.iter().map(|&s| token(&text, s).to_string()).collect());
+        }
         Split {
             statics,
             group_of_row,
             residual,
-            residual_ends,
+            residual_at,
         }
     }
 
     /// The tokens of `row` outside its group's static tokens, separated by
     /// spaces (the `whitespace` tokenizer takes them back apart).
     pub fn residual(&self, row: usize) -> &str {
-        let start = if row == 0 {
-            0
-        } else {
-            self.residual_ends[row - 1]
-        };
-        &self.residual[start..self.residual_ends[row]]
+        let (a, b) = self.residual_at[row];
+        &self.residual[a as usize..b as usize]
     }
 
     /// The [`GROUPS_FILE`] of this split.
@@ -153,6 +152,11 @@ impl Split {
         }
         zstd::bulk::compress(text.as_bytes(), 3).expect("zstd compresses into a Vec")
     }
+}
+
+/// The token at span `(a, b)` of `text`.
+fn token(text: &str, (a, b): (u32, u32)) -> &str {
+    &text[a as usize..b as usize]
 }
 
 /// Static tokens of a segment's groups, looked up at query time.

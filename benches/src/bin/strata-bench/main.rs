@@ -7,6 +7,7 @@
 #![allow(clippy::print_stdout)]
 
 mod generate;
+mod index_usage;
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +53,15 @@ enum Cmd {
     /// Write generated agent-platform logs as StructuredLog NDJSON, with
     /// optional injected anomalies and their ground truth.
     Gen(generate::GenArgs),
+    /// Bytes of the index bundles under a data directory, per field and
+    /// part (term dictionary, postings, ...).
+    IndexUsage {
+        /// A Strata data directory (or any directory holding `.index` files).
+        dir: std::path::PathBuf,
+        /// Records stored there, for the bytes-per-record column.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+    },
     /// Ingest and search over gRPC against an in-process server.
     Grpc {
         /// Records ingested per client-count run.
@@ -277,6 +287,12 @@ async fn main() {
         Cmd::Patterns { dir } => {
             if let Err(e) = patterns(&dir) {
                 eprintln!("strata-bench patterns: {e}");
+                std::process::exit(1);
+            }
+        }
+        Cmd::IndexUsage { dir, records } => {
+            if let Err(e) = index_usage::run(&dir, records) {
+                eprintln!("strata-bench index-usage: {e}");
                 std::process::exit(1);
             }
         }
