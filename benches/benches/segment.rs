@@ -1,11 +1,13 @@
 //! Segment write (Parquet + full-text index) and full-text queries on one segment.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use strata_engine::batch::{records_to_batch, sort_by_timestamp};
+use strata_engine::batch::{records_to_batch_with_templates, sort_by_timestamp};
 use strata_engine::sample::{SampleConfig, generate};
 use strata_engine::segment::index::build_bundle;
 use strata_engine::segment::writer::write_parquet;
 use strata_engine::segment::{SegmentIndex, SegmentLayout, write_segment};
+use strata_engine::template::MinerConfig;
+use strata_engine::template_store::TemplateStore;
 use strata_engine::text_query::TextQuery;
 
 const ROWS: usize = 100_000;
@@ -19,7 +21,13 @@ fn segment(c: &mut Criterion) {
         },
         ROWS,
     );
-    let batch = sort_by_timestamp(&records_to_batch(&records).expect("batch")).expect("sort");
+    // Template ids mined as at ingest: the index shares each template's
+    // static message tokens.
+    let template_ids = TemplateStore::new(MinerConfig::default()).assign(&records);
+    let batch = sort_by_timestamp(
+        &records_to_batch_with_templates(&records, Some(&template_ids)).expect("batch"),
+    )
+    .expect("sort");
 
     let mut group = c.benchmark_group("segment_write");
     group.sample_size(10);

@@ -517,6 +517,14 @@ async fn phrases_on_fields_without_positions_select_the_same_rows_as_a_scan() {
             message[0], message[1], stack[1], stack[2]
         ),
         format!("NOT stack_trace:\"{} {}\"", stack[3], stack[4]),
+        // single terms and prefixes, answered through template groups
+        format!("stack_trace:{}", stack[0]),
+        format!("stack_trace:{}*", &stack[1][..stack[1].len().min(3)]),
+        format!("error_message:{} -stack_trace:{}", message[0], stack[2]),
+        format!(
+            "NOT error_message:{}*",
+            &message[1][..message[1].len().min(2)]
+        ),
     ];
     let mut reordered_differs = false;
     for q in &queries {

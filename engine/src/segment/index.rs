@@ -2,10 +2,10 @@
 //!
 //! The tantivy index holds one document per Parquet row; the u64 fast field
 //! `_row` stores the row ordinal, so a hit maps to a Parquet row whatever
-//! the number of tantivy segments. `message` holds each row's tokens
-//! outside its template group's static tokens, which the bundle keeps once
-//! per group (see [`template_groups`](super::template_groups)); the other
-//! text columns use tantivy's `default` analyzer; id columns are single
+//! the number of tantivy segments. Each text column (`message`,
+//! `error_message`, `stack_trace`) holds a row's tokens outside its
+//! template group's static tokens, which the bundle keeps once per group
+//! (see [`template_groups`](super::template_groups)); id columns are single
 //! raw terms. No field keeps positions: a phrase takes the rows holding all
 //! its tokens from the index and is checked on the Parquet column
 //! (`engine/text_rows.rs`). Hits are ordered by timestamp, never scored, so
@@ -37,13 +37,15 @@ use tantivy::schema::{
 use tantivy::store::{Compressor, ZstdCompressor};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
-use super::template_groups::{GROUP_FIELD, GROUPED_COLUMN, GROUPS_FILE, Split, TemplateGroups};
+use super::template_groups::{
+    GROUP_FIELD_PREFIX, GROUPS_FILE_PREFIX, Split, TemplateGroups, group_field, groups_file,
+};
 use crate::error::{Error, Result};
 use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS, col};
 use crate::text_query::TextQuery;
 
-/// Magic of bundles with a [`GROUPS_FILE`]; those of [`OLD_MAGIC`] index
-/// every `message` token per row, with positions.
+/// Magic of bundles with template groups; those of [`OLD_MAGIC`] index
+/// every text token per row, `message` with positions.
 const MAGIC: &[u8; 8] = b"STRIDX02";
 const OLD_MAGIC: &[u8; 8] = b"STRIDX01";
 /// Name of the fast field holding the Parquet row ordinal.
@@ -62,20 +64,13 @@ pub fn index_schema() -> Schema {
         )
     };
     for c in TEXT_COLUMNS {
-        b.add_text_field(
-            c,
-            if *c == GROUPED_COLUMN {
-                // Analyzed already (template_groups), space-separated.
-                text("whitespace", IndexRecordOption::Basic)
-            } else {
-                text("default", IndexRecordOption::Basic)
-            },
-        );
+        // Analyzed already (template_groups), space-separated.
+        b.add_text_field(c, text("whitespace", IndexRecordOption::Basic));
+        b.add_u64_field(&group_field(c), NumericOptions::default().set_indexed());
     }
     for c in RAW_TERM_COLUMNS {
         b.add_text_field(c, text("raw", IndexRecordOption::Basic));
     }
-    b.add_u64_field(GROUP_FIELD, NumericOptions::default().set_indexed());
     b.add_u64_field(ROW_FIELD, FAST);
     b.build()
 }
@@ -87,13 +82,12 @@ fn tantivy_err(segment_id: &str) -> impl Fn(tantivy::TantivyError) -> Error + '_
     }
 }
 
-/// What the documents of a batch are read from: the Arrow columns in
-/// place (indexing copies no strings) and the `message` split.
+/// What the documents of a batch are read from: the raw columns in place
+/// (indexing copies no strings) and the split text columns.
 struct DocColumns {
     strings: Vec<(Field, StringArray)>,
-    message: Field,
-    split: Split,
-    group: Field,
+    /// (text field, its group field, the column's split)
+    texts: Vec<(Field, Field, Split)>,
     row_field: Field,
 }
 
@@ -122,8 +116,8 @@ impl<'a> Value<'a> for RowValue<'a> {
     }
 }
 
-/// The non-null column values of a [`RowDoc`], then its residual
-/// `message` tokens, its group and its row ordinal.
+/// The non-null raw values of a [`RowDoc`], then the residual tokens and
+/// group of each text column, then its row ordinal.
 struct RowDocValues<'a> {
     doc: &'a RowDoc,
     next: usize,
@@ -142,21 +136,22 @@ impl<'a> Iterator for RowDocValues<'a> {
                 return Some((*field, RowValue::Str(array.value(row))));
             }
         }
-        let item = match self.next - c.strings.len() {
-            0 => {
-                let residual = c.split.residual(row);
-                if residual.is_empty() {
-                    self.next += 1;
-                    return self.next();
+        loop {
+            let k = self.next - c.strings.len();
+            self.next += 1;
+            let Some((text, group, split)) = c.texts.get(k / 2) else {
+                return (k == 2 * c.texts.len())
+                    .then_some((c.row_field, RowValue::U64(row as u64)));
+            };
+            if k.is_multiple_of(2) {
+                let residual = split.residual(row);
+                if !residual.is_empty() {
+                    return Some((*text, RowValue::Str(residual)));
                 }
-                (c.message, RowValue::Str(residual))
+            } else if let Some(g) = split.group_of_row[row] {
+                return Some((*group, RowValue::U64(u64::from(g))));
             }
-            1 => (c.group, RowValue::U64(u64::from(c.split.group_of_row[row]))),
-            2 => (c.row_field, RowValue::U64(row as u64)),
-            _ => return None,
-        };
-        self.next += 1;
-        Some(item)
+        }
     }
 }
 
@@ -187,24 +182,23 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     let column = |name: &str| -> Result<&dyn Array> {
         Ok(batch.column(batch.schema().index_of(name)?).as_ref())
     };
+    let field = |name: &str| schema.get_field(name).map_err(&err);
     let mut strings: Vec<(Field, StringArray)> = Vec::new();
-    for name in TEXT_COLUMNS.iter().chain(RAW_TERM_COLUMNS) {
-        if *name != GROUPED_COLUMN {
-            let field = schema.get_field(name).map_err(&err)?;
-            strings.push((field, column(name)?.as_string::<i32>().clone()));
-        }
+    for name in RAW_TERM_COLUMNS {
+        strings.push((field(name)?, column(name)?.as_string::<i32>().clone()));
     }
-    let split = Split::new(
-        column(GROUPED_COLUMN)?.as_string::<i32>(),
-        column(col::TEMPLATE_ID)?.as_primitive::<Int64Type>(),
-    );
-    let groups_file = split.encode();
+    let template_ids = column(col::TEMPLATE_ID)?.as_primitive::<Int64Type>();
+    let mut texts = Vec::new();
+    let mut group_files = Vec::new();
+    for name in TEXT_COLUMNS {
+        let split = Split::new(column(name)?.as_string::<i32>(), template_ids);
+        group_files.push((groups_file(name), split.encode()));
+        texts.push((field(name)?, field(&group_field(name))?, split));
+    }
     let columns = Arc::new(DocColumns {
         strings,
-        message: schema.get_field(GROUPED_COLUMN).map_err(&err)?,
-        split,
-        group: schema.get_field(GROUP_FIELD).map_err(&err)?,
-        row_field: schema.get_field(ROW_FIELD).map_err(&err)?,
+        texts,
+        row_field: field(ROW_FIELD)?,
     });
     for row in 0..batch.num_rows() {
         writer
@@ -238,8 +232,10 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
         })?;
         contents.push(data);
     }
-    files.push(PathBuf::from(GROUPS_FILE));
-    contents.push(groups_file);
+    for (name, data) in group_files {
+        files.push(PathBuf::from(name));
+        contents.push(data);
+    }
     let header_len: usize = 8
         + 4
         + files
@@ -272,8 +268,9 @@ pub struct SegmentIndex {
     segment_id: String,
     reader: IndexReader,
     schema: Schema,
-    /// Static `message` tokens of the row groups (none in old bundles).
-    groups: TemplateGroups,
+    /// Static tokens of each text column's row groups (none in old
+    /// bundles).
+    groups: Vec<(String, TemplateGroups)>,
     groups_bytes: usize,
     bytes: usize,
 }
@@ -316,7 +313,7 @@ impl SegmentIndex {
         }
         let count = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
         let dir = RamDirectory::create();
-        let mut groups = None;
+        let mut groups = Vec::new();
         let mut groups_bytes = 0;
         let mut pos = 12;
         for _ in 0..count {
@@ -337,11 +334,11 @@ impl SegmentIndex {
             let data = body
                 .get(offset..offset.saturating_add(len))
                 .ok_or_else(|| c("file range out of bounds"))?;
-            if name == GROUPS_FILE {
-                groups_bytes = data.len();
-                groups = Some(
-                    TemplateGroups::decode(data).map_err(|e| c(&format!("{GROUPS_FILE}: {e}")))?,
-                );
+            if let Some(column) = name.strip_prefix(GROUPS_FILE_PREFIX) {
+                groups_bytes += data.len();
+                let decoded =
+                    TemplateGroups::decode(data).map_err(|e| c(&format!("{name}: {e}")))?;
+                groups.push((column.to_string(), decoded));
                 continue;
             }
             dir.atomic_write(Path::new(name), data)
@@ -355,15 +352,23 @@ impl SegmentIndex {
             .try_into()
             .map_err(&err)?;
         let schema = index.schema();
-        if schema.get_field(GROUP_FIELD).is_ok() != groups.is_some() {
-            return Err(c(&format!(
-                "{GROUPS_FILE} and the index field {GROUP_FIELD} must come together"
-            )));
+        // Every group field needs its column's static tokens, or terms
+        // on that column would miss rows.
+        for (_, entry) in schema.fields() {
+            if let Some(column) = entry.name().strip_prefix(GROUP_FIELD_PREFIX)
+                && !groups.iter().any(|(c, _)| c == column)
+            {
+                return Err(c(&format!(
+                    "index field {} has no {}",
+                    entry.name(),
+                    groups_file(column)
+                )));
+            }
         }
         Ok(SegmentIndex {
             segment_id: segment_id.to_string(),
             schema,
-            groups: groups.unwrap_or_default(),
+            groups,
             groups_bytes,
             reader,
             bytes: bundle.len(),
@@ -442,7 +447,9 @@ impl SegmentIndex {
         let err = tantivy_err(&self.segment_id);
         let q = query
             .to_tantivy_with(&self.schema, &|leaf| {
-                self.groups.rows_matching(leaf, &self.schema)
+                self.groups
+                    .iter()
+                    .find_map(|(column, g)| g.rows_matching(column, leaf, &self.schema))
             })
             .map_err(&err)?;
         let searcher = self.reader.searcher();

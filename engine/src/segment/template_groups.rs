@@ -1,22 +1,24 @@
-//! Template groups: the `message` tokens all rows of a template share,
-//! indexed once per segment instead of once per row.
+//! Template groups: the tokens of a text column that all rows of a
+//! template share, indexed once per segment instead of once per row.
 //!
-//! At flush, rows are grouped by `template_id`. A group's *static tokens*
-//! are the tokens every message of the group holds: their intersection,
-//! computed from the messages themselves, so the index is exact whatever
-//! the grouping (a wrong or missing template id only makes a group's static
-//! set smaller). Each row's `message` postings hold its other tokens (the
-//! variables), and the row is indexed under its group number in
-//! [`GROUP_FIELD`]. A row holds token `t` if and only if `t` is in its own
-//! postings or in its group's static tokens, so `message:t` is answered as
-//! `message:t OR _group IN (groups whose static tokens hold t)`, and a
-//! prefix the same way. On the generated agent corpus this leaves a third
-//! of the `message` postings and no positions (phrases on `message` take
-//! the rows holding all their tokens and are checked on the Parquet
-//! column).
+//! At flush, the rows holding a value of a text column (`message`,
+//! `error_message`, `stack_trace`) are grouped by `template_id`. A group's
+//! *static tokens* are the tokens every value of the group holds: their
+//! intersection, computed from the values themselves, so the index is
+//! exact whatever the grouping (a wrong or missing template id only makes
+//! a group's static set smaller). Each row's postings in the column's field
+//! hold its other tokens (the variables), and the row is indexed under its
+//! group number in the column's group field ([`group_field`]). A row holds
+//! token `t` if and only if `t` is in its own postings or in its group's
+//! static tokens, so `message:t` is answered as
+//! `message:t OR _group_message IN (groups whose static tokens hold t)`,
+//! and a prefix the same way; a row without a value is in no group. On
+//! the generated agent corpus this leaves a third of the postings of
+//! `message` and `stack_trace`, and no positions (a phrase takes the rows
+//! holding all its tokens and is checked on the Parquet column).
 //!
-//! The static tokens are stored in the index bundle as the file
-//! [`GROUPS_FILE`]: zstd of one line per group, its tokens separated by
+//! A column's static tokens are stored in the index bundle as the file
+//! [`groups_file`]: zstd of one line per group, its tokens separated by
 //! spaces (an analyzed token never holds whitespace).
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,48 +27,60 @@ use std::ops::Bound;
 use arrow::array::{Array, Int64Array, StringArray};
 use tantivy::Term;
 use tantivy::query::{Query, TermSetQuery};
-use tantivy::schema::{Field, Schema};
+use tantivy::schema::Schema;
 use tantivy::tokenizer::TokenStream;
 
-use crate::schema::col;
 use crate::text_query::{TextQuery, default_analyzer};
 
-/// The u64 index field holding a row's group number.
-pub const GROUP_FIELD: &str = "_group";
-/// Name of the static-token file inside an index bundle.
-pub const GROUPS_FILE: &str = "strata.groups";
-/// The text column split this way.
-pub const GROUPED_COLUMN: &str = col::MESSAGE;
+/// Prefix of the u64 index fields holding a row's group number, one per
+/// grouped column.
+pub const GROUP_FIELD_PREFIX: &str = "_group_";
+/// Prefix of the static-token files inside an index bundle.
+pub const GROUPS_FILE_PREFIX: &str = "strata.groups.";
 
-/// The `message` tokens of a batch, split into each group's static tokens
-/// and each row's remaining tokens.
+/// The index field holding the group numbers of `column`'s values.
+pub fn group_field(column: &str) -> String {
+    format!("{GROUP_FIELD_PREFIX}{column}")
+}
+
+/// The bundle file holding the static tokens of `column`'s groups.
+pub fn groups_file(column: &str) -> String {
+    format!("{GROUPS_FILE_PREFIX}{column}")
+}
+
+/// The tokens of a text column of a batch, split into each group's static
+/// tokens and each row's remaining tokens.
 #[derive(Debug)]
 pub struct Split {
     /// Static tokens of each group, sorted.
     pub statics: Vec<Vec<String>>,
-    /// Group number of each row.
-    pub group_of_row: Vec<u32>,
+    /// Group number of each row (none for a null value).
+    pub group_of_row: Vec<Option<u32>>,
     residual: String,
     /// Each row's range in `residual`.
     residual_at: Vec<(u32, u32)>,
 }
 
 impl Split {
-    /// Splits the tokens of `messages` by the groups of `template_ids`
-    /// (null is a group of its own). Groups are numbered in order of their
-    /// first row and processed one at a time, so only one group's tokens
-    /// are held at once.
-    pub fn new(messages: &StringArray, template_ids: &Int64Array) -> Split {
-        let n = messages.len();
+    /// Splits the tokens of `values` by the groups of `template_ids` (a
+    /// null template id is a group of its own; a null value is in none).
+    /// Groups are numbered in order of their first row and processed one
+    /// at a time, so only one group's tokens are held at once.
+    pub fn new(values: &StringArray, template_ids: &Int64Array) -> Split {
+        let n = values.len();
         let mut group_index: HashMap<Option<i64>, u32> = HashMap::new();
-        let group_of_row: Vec<u32> = (0..n)
+        let group_of_row: Vec<Option<u32>> = (0..n)
             .map(|row| {
-                let key = template_ids.is_valid(row).then(|| template_ids.value(row));
-                let next = group_index.len() as u32;
-                *group_index.entry(key).or_insert(next)
+                values.is_valid(row).then(|| {
+                    let key = template_ids.is_valid(row).then(|| template_ids.value(row));
+                    let next = group_index.len() as u32;
+                    *group_index.entry(key).or_insert(next)
+                })
             })
             .collect();
-        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut order: Vec<u32> = (0..n as u32)
+            .filter(|&row| group_of_row[row as usize].is_some())
+            .collect();
         order.sort_by_key(|&row| group_of_row[row as usize]); // stable
 
         let mut analyzer = default_analyzer();
@@ -83,13 +97,11 @@ impl Split {
             row_ends.clear();
             for &row in rows {
                 let start = spans.len();
-                if messages.is_valid(row as usize) {
-                    let mut stream = analyzer.token_stream(messages.value(row as usize));
-                    while stream.advance() {
-                        let at = text.len() as u32;
-                        text.push_str(&stream.token().text);
-                        spans.push((at, text.len() as u32));
-                    }
+                let mut stream = analyzer.token_stream(values.value(row as usize));
+                while stream.advance() {
+                    let at = text.len() as u32;
+                    text.push_str(&stream.token().text);
+                    spans.push((at, text.len() as u32));
                 }
                 spans[start..].sort_unstable_by(|&x, &y| token(&text, x).cmp(token(&text, y)));
                 let mut kept = start;
@@ -201,20 +213,24 @@ impl TemplateGroups {
         groups
     }
 
-    /// The rows a leaf of a text query matches through their groups'
-    /// static tokens (to be ORed with the field's own postings), or `None`
-    /// if the leaf is not on [`GROUPED_COLUMN`] or no group matches.
-    pub fn rows_matching(&self, leaf: &TextQuery, schema: &Schema) -> Option<Box<dyn Query>> {
+    /// The rows a leaf of a text query on `column` matches through their
+    /// groups' static tokens (to be ORed with the field's own postings),
+    /// or `None` if it is not a term or prefix on `column` or no group
+    /// matches.
+    pub fn rows_matching(
+        &self,
+        column: &str,
+        leaf: &TextQuery,
+        schema: &Schema,
+    ) -> Option<Box<dyn Query>> {
         let groups = match leaf {
-            TextQuery::Phrase { field, tokens } if field == GROUPED_COLUMN && tokens.len() == 1 => {
+            TextQuery::Phrase { field, tokens } if field == column && tokens.len() == 1 => {
                 self.with_token(&tokens[0])
             }
-            TextQuery::Prefix { field, prefix } if field == GROUPED_COLUMN => {
-                self.with_prefix(prefix)
-            }
+            TextQuery::Prefix { field, prefix } if field == column => self.with_prefix(prefix),
             _ => return None,
         };
-        let field: Field = schema.get_field(GROUP_FIELD).ok()?;
+        let field = schema.get_field(&group_field(column)).ok()?;
         (!groups.is_empty()).then(|| {
             Box::new(TermSetQuery::new(
                 groups.into_iter().map(|g| Term::from_field_u64(field, g)),
@@ -237,15 +253,19 @@ mod tests {
     #[test]
     fn static_tokens_are_what_every_row_of_a_group_holds() {
         let messages = StringArray::from(vec![
-            "User 42 logged in from 10.0.0.1",
-            "user 7 logged in from 10.0.0.9",
-            "Cache miss for key=abc",
-            "cache miss for key=def",
-            "no template",
+            Some("User 42 logged in from 10.0.0.1"),
+            Some("user 7 logged in from 10.0.0.9"),
+            Some("Cache miss for key=abc"),
+            None,
+            Some("cache miss for key=def"),
+            Some("no template"),
         ]);
-        let ids = Int64Array::from(vec![Some(1), Some(1), Some(2), Some(2), None]);
+        let ids = Int64Array::from(vec![Some(1), Some(1), Some(2), Some(2), Some(2), None]);
         let split = Split::new(&messages, &ids);
-        assert_eq!(split.group_of_row, vec![0, 0, 1, 1, 2]);
+        assert_eq!(
+            split.group_of_row,
+            vec![Some(0), Some(0), Some(1), None, Some(1), Some(2)]
+        );
         assert_eq!(
             split.statics,
             vec![
@@ -254,8 +274,8 @@ mod tests {
                 vec!["no", "template"],
             ]
         );
-        let residuals: Vec<&str> = (0..5).map(|r| split.residual(r)).collect();
-        assert_eq!(residuals, vec!["1 42", "7 9", "abc", "def", ""]);
+        let residuals: Vec<&str> = (0..6).map(|r| split.residual(r)).collect();
+        assert_eq!(residuals, vec!["1 42", "7 9", "abc", "", "def", ""]);
     }
 
     /// Any grouping, even an arbitrary one, answers every token and prefix
@@ -273,12 +293,14 @@ mod tests {
             "42",
             "beta2",
         ];
-        let messages: Vec<String> = (0..300)
+        let messages: Vec<Option<String>> = (0..300)
             .map(|_| {
-                (0..rng.random_range(0..6))
-                    .map(|_| words[rng.random_range(0..words.len())])
-                    .collect::<Vec<_>>()
-                    .join(if rng.random_bool(0.5) { " " } else { "-" })
+                rng.random_bool(0.9).then(|| {
+                    (0..rng.random_range(0..6))
+                        .map(|_| words[rng.random_range(0..words.len())])
+                        .collect::<Vec<_>>()
+                        .join(if rng.random_bool(0.5) { " " } else { "-" })
+                })
             })
             .collect();
         let ids: Vec<Option<i64>> = (0..300)
@@ -287,7 +309,12 @@ mod tests {
         let split = Split::new(&StringArray::from(messages.clone()), &Int64Array::from(ids));
         let groups = TemplateGroups::decode(&split.encode()).unwrap();
         for (row, message) in messages.iter().enumerate() {
-            let group = split.group_of_row[row] as u64;
+            let Some(message) = message else {
+                assert_eq!(split.group_of_row[row], None, "row {row}");
+                assert_eq!(split.residual(row), "", "row {row}");
+                continue;
+            };
+            let group = u64::from(split.group_of_row[row].unwrap());
             let own: BTreeSet<String> = split
                 .residual(row)
                 .split(' ')
