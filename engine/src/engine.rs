@@ -367,7 +367,9 @@ impl Engine {
             if !predicate.text.is_empty() {
                 let index = self.open_index(meta).await?;
                 for q in &predicate.text {
-                    let hits = self.segment_rows(meta, &index, q, rows.as_deref()).await?;
+                    let hits = self
+                        .segment_rows(meta, &index, q, rows.as_deref(), predicate.index_only)
+                        .await?;
                     rows = Some(hits);
                 }
             }

@@ -39,12 +39,19 @@ impl TimeRange {
 /// and which match every query of `text`.
 ///
 /// `time` and `equals` only prune segments (the caller filters rows again);
-/// `text` is answered exactly, for segments and memtable alike.
+/// `text` is answered exactly, for segments and memtable alike, unless
+/// `index_only` is set.
 #[derive(Debug, Clone, Default)]
 pub struct ScanPredicate {
     pub time: TimeRange,
     pub equals: Vec<(String, Vec<String>)>,
     pub text: Vec<TextQuery>,
+    /// Answer `text` on segments from their full-text indexes alone,
+    /// reading no Parquet: where an index cannot decide (a phrase, which it
+    /// holds without positions, or a field it does not hold) a segment's
+    /// rows are a superset of its matches. For estimates, such as how far
+    /// back a newest-first search must look.
+    pub index_only: bool,
 }
 
 impl ScanPredicate {

@@ -154,11 +154,14 @@ async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<S
     else {
         return Ok(None);
     };
+    // Upper bounds are enough here: reading Parquet to check phrases in
+    // every segment would cost more than the bound saves.
     let mut predicate = ScanPredicate {
         time: TimeRange {
             start_us: p.start_us,
             end_us: p.end_us,
         },
+        index_only: true,
         ..ScanPredicate::default()
     };
     if !p.query.trim().is_empty() {
@@ -181,7 +184,9 @@ async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<S
         .await
         .map_err(engine_err)?;
 
-    // (most matches, oldest and newest timestamp) of each source of rows
+    // (most matches, oldest and newest timestamp) of each source of rows:
+    // segments' rows may overcount (index_only); then the bounded run finds
+    // fewer than `limit` and the search runs again unbounded.
     let mut chunks: Vec<(usize, i64, i64)> = plan
         .segments
         .iter()

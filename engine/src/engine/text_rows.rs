@@ -11,13 +11,15 @@ impl Engine {
     /// (ascending). The index answers what it holds; clauses on fields it
     /// does not hold, and phrases on fields it holds without positions, are
     /// checked on the segment's Parquet columns, reading only the rows the
-    /// indexed clauses (and those phrases' tokens) left.
+    /// indexed clauses (and those phrases' tokens) left; with `index_only`
+    /// they are not checked, and the rows are a superset of the matches.
     pub(super) async fn segment_rows(
         &self,
         meta: &SegmentMeta,
         index: &SegmentIndex,
         query: &TextQuery,
         within: Option<&[u32]>,
+        index_only: bool,
     ) -> Result<Vec<u32>> {
         let narrow = |hits: Vec<u32>| match within {
             Some(w) => intersect_sorted(w, &hits),
@@ -44,6 +46,9 @@ impl Engine {
         };
         if candidates.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Vec::new());
+        }
+        if index_only {
+            return Ok(candidates.unwrap_or_else(|| (0..meta.rows as u32).collect()));
         }
         let rest = match <[TextQuery; 1]>::try_from(rest) {
             Ok([one]) => one,
