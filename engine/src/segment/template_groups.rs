@@ -27,8 +27,8 @@ use std::ops::Bound;
 
 use arrow::array::{Array, Int64Array, StringArray};
 use tantivy::Term;
-use tantivy::query::{Query, TermSetQuery};
-use tantivy::schema::Schema;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Schema};
 use tantivy::tokenizer::TokenStream;
 
 use crate::text_query::{TextQuery, default_analyzer};
@@ -253,9 +253,19 @@ impl TemplateGroups {
             _ => return None,
         };
         let field = schema.get_field(&group_field(column)).ok()?;
+        // A union of term queries: a `TermSetQuery` builds an FST of its
+        // terms on every weight, which cost more than the search itself.
         (!groups.is_empty()).then(|| {
-            Box::new(TermSetQuery::new(
-                groups.into_iter().map(|g| Term::from_field_u64(field, g)),
+            Box::new(BooleanQuery::new(
+                groups
+                    .into_iter()
+                    .map(|g| {
+                        let term = Term::from_field_u64(field, g);
+                        let q: Box<dyn Query> =
+                            Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                        (Occur::Should, q)
+                    })
+                    .collect(),
             )) as Box<dyn Query>
         })
     }

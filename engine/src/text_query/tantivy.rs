@@ -12,12 +12,14 @@ use super::TextQuery;
 
 impl TextQuery {
     /// Translate to a tantivy query over an index whose schema has one field
-    /// per name in [`TEXT_FIELDS`](super::TEXT_FIELDS) (tokenizer `default`,
-    /// indexed with positions) and one per [`RAW_FIELDS`](super::RAW_FIELDS)
+    /// per name in [`TEXT_FIELDS`](super::TEXT_FIELDS) (the `default`
+    /// analyzer's tokens) and one per [`RAW_FIELDS`](super::RAW_FIELDS)
     /// (tokenizer `raw`). A field missing from `schema` is an error.
     ///
     /// - a one-token phrase and a raw value are a [`TermQuery`], a longer
-    ///   phrase a [`PhraseQuery`];
+    ///   phrase a [`PhraseQuery`] (which needs positions: segment indexes
+    ///   hold none, so the engine asks them for the phrase's tokens and
+    ///   checks the phrase on the column);
     /// - a prefix is the term range `[prefix, next prefix)` of the field's term
     ///   dictionary ([`InvertedIndexRangeQuery`], without an expansion limit):
     ///   exactly the terms whose bytes start with the prefix;
