@@ -488,29 +488,38 @@ async fn selected_log_ids_with(
     got
 }
 
+/// An engine holding 3,000 sample records, all flushed to segments.
+async fn all_flushed() -> (tempfile::TempDir, Engine, Vec<StructuredLog>) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let records = sample(3000);
+    engine.ingest(&records).await.unwrap();
+    engine.flush().await.unwrap();
+    (dir, engine, records)
+}
+
+/// The analyzed tokens of `text`, in order.
+fn tokens_of(text: &str) -> Vec<String> {
+    crate::text_query::analyze(text)
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect()
+}
+
 /// Phrases on `stack_trace` and `error_message`, indexed without
 /// positions, are checked on the Parquet column: the same rows as a
 /// brute-force scan, including phrases whose tokens all occur but not in
 /// that order.
 #[tokio::test]
 async fn phrases_on_fields_without_positions_select_the_same_rows_as_a_scan() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path())).await.unwrap();
-    let records = sample(3000);
-    engine.ingest(&records).await.unwrap();
-    engine.flush().await.unwrap();
+    let (_dir, engine, records) = all_flushed().await;
+    let tokens = tokens_of;
 
     let error = records
         .iter()
         .filter_map(|r| r.error.as_ref())
         .find(|e| e.stack_trace.is_some() && e.message.is_some())
         .unwrap();
-    let tokens = |text: &str| -> Vec<String> {
-        crate::text_query::analyze(text)
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect()
-    };
     let stack = tokens(error.stack_trace.as_deref().unwrap());
     let message = tokens(error.message.as_deref().unwrap());
     let queries = vec![
@@ -570,17 +579,8 @@ async fn phrases_on_fields_without_positions_select_the_same_rows_as_a_scan() {
 /// as a brute-force scan.
 #[tokio::test]
 async fn message_tokens_of_template_groups_select_the_same_rows_as_a_scan() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(config(dir.path())).await.unwrap();
-    let records = sample(3000);
-    engine.ingest(&records).await.unwrap();
-    engine.flush().await.unwrap();
-    let tokens = |text: &str| -> Vec<String> {
-        crate::text_query::analyze(text)
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect()
-    };
+    let (_dir, engine, records) = all_flushed().await;
+    let tokens = tokens_of;
 
     // A template whose messages differ: its shared tokens and a row's own.
     let template_of = template_ids(&engine).await;
