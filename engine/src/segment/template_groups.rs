@@ -54,7 +54,7 @@ pub fn groups_file(column: &str) -> String {
 #[derive(Debug)]
 pub struct Split {
     /// Static tokens of each group, sorted.
-    pub statics: Vec<Vec<String>>,
+    statics: Vec<Vec<String>>,
     /// Group number of each row (none for a null value).
     pub group_of_row: Vec<Option<u32>>,
     residual: String,
@@ -91,6 +91,7 @@ impl Split {
         // One group's rows: their distinct tokens, sorted, as spans of `text`.
         let mut text = String::new();
         let mut spans: Vec<Tok> = Vec::new();
+        let mut row_toks: Vec<Tok> = Vec::new();
         let hasher = foldhash::fast::FixedState::default();
         let mut row_ends: Vec<usize> = Vec::new();
         for rows in order.chunk_by(|a, b| group_of_row[*a as usize] == group_of_row[*b as usize]) {
@@ -98,27 +99,20 @@ impl Split {
             spans.clear();
             row_ends.clear();
             for &row in rows {
-                let start = spans.len();
                 let mut stream = analyzer.token_stream(values.value(row as usize));
                 while stream.advance() {
                     let t = &stream.token().text;
                     let at = text.len() as u32;
                     text.push_str(t);
-                    spans.push(Tok {
+                    row_toks.push(Tok {
                         hash: hasher.hash_one(t.as_str()),
                         at,
                         end: text.len() as u32,
                     });
                 }
-                spans[start..].sort_unstable_by(|x, y| x.cmp(y, &text));
-                let mut kept = start;
-                for i in start..spans.len() {
-                    if kept == start || !spans[i].cmp(&spans[kept - 1], &text).is_eq() {
-                        spans[kept] = spans[i];
-                        kept += 1;
-                    }
-                }
-                spans.truncate(kept);
+                row_toks.sort_unstable_by(|x, y| x.cmp(y, &text));
+                row_toks.dedup_by(|x, y| x.cmp(y, &text).is_eq());
+                spans.append(&mut row_toks);
                 row_ends.push(spans.len());
             }
             // The static tokens: those of the first row every other row holds.
@@ -160,7 +154,7 @@ impl Split {
         &self.residual[a as usize..b as usize]
     }
 
-    /// The [`GROUPS_FILE`] of this split.
+    /// The [`groups_file`] of this split.
     pub fn encode(&self) -> Vec<u8> {
         let mut text = String::new();
         for group in &self.statics {
@@ -201,7 +195,7 @@ pub struct TemplateGroups {
 }
 
 impl TemplateGroups {
-    /// Reads a [`GROUPS_FILE`]; the error says what is wrong.
+    /// Reads a [`groups_file`]; the error says what is wrong.
     pub fn decode(bytes: &[u8]) -> Result<TemplateGroups, String> {
         let text = zstd::stream::decode_all(bytes).map_err(|e| format!("not zstd: {e}"))?;
         let text = String::from_utf8(text).map_err(|_| "not UTF-8".to_string())?;
