@@ -27,6 +27,8 @@ pub const DEFAULT_ROW_GROUP_ROWS: usize = 64 * 1024;
 pub const DEFAULT_PAGE_ROWS: usize = 4096;
 /// Default zstd level of Parquet pages.
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+/// Default largest uncompressed data page of the wide text columns.
+pub const DEFAULT_TEXT_PAGE_BYTES: usize = 64 << 10;
 /// Default zstd level of the pages of the wide text columns. Level 6 stores
 /// ~3% less in total but costs ~8% more ingest CPU (BENCHMARKS.md); ingest
 /// speed wins by default.
@@ -61,6 +63,10 @@ pub struct EngineConfig {
     /// Largest number of rows in one Parquet data page. Smaller pages let
     /// a lookup that selects a few rows decode less.
     pub page_rows: usize,
+    /// Largest uncompressed data page, in bytes, of the wide text columns
+    /// (`message`, `attributes`, `error_message`, `stack_trace`): a lookup
+    /// decodes one such page per column for the rows it returns.
+    pub text_page_bytes: usize,
     /// zstd compression level of Parquet pages (1..=22).
     pub zstd_level: i32,
     /// zstd level of the wide text columns (`message`, `attributes`,
@@ -90,6 +96,7 @@ impl Default for EngineConfig {
             wal_queue_depth: DEFAULT_WAL_QUEUE_DEPTH,
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
             page_rows: DEFAULT_PAGE_ROWS,
+            text_page_bytes: DEFAULT_TEXT_PAGE_BYTES,
             zstd_level: DEFAULT_ZSTD_LEVEL,
             text_zstd_level: DEFAULT_TEXT_ZSTD_LEVEL,
             compaction_min_segments: DEFAULT_COMPACTION_MIN_SEGMENTS,
@@ -139,6 +146,9 @@ impl EngineConfig {
         if self.page_rows == 0 {
             return bad("page_rows must be at least 1");
         }
+        if self.text_page_bytes < 1024 {
+            return bad("text_page_bytes must be at least 1024");
+        }
         if !(1..=22).contains(&self.zstd_level) {
             return bad("zstd_level must be between 1 and 22");
         }
@@ -164,6 +174,7 @@ impl EngineConfig {
         SegmentLayout {
             row_group_rows: self.row_group_rows,
             page_rows: self.page_rows,
+            text_page_bytes: self.text_page_bytes,
             zstd_level: self.zstd_level,
             text_zstd_level: self.text_zstd_level,
         }
@@ -198,6 +209,13 @@ mod tests {
                     ..EngineConfig::default()
                 },
                 "page_rows",
+            ),
+            (
+                EngineConfig {
+                    text_page_bytes: 100,
+                    ..EngineConfig::default()
+                },
+                "text_page_bytes",
             ),
             (
                 EngineConfig {

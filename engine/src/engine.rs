@@ -406,6 +406,13 @@ impl Engine {
         })
     }
 
+    /// Timestamps (microseconds) of `rows` (ascending ordinals below
+    /// `meta.rows`) of a segment, in the same order, read from its Parquet
+    /// `timestamp` column alone.
+    pub async fn row_timestamps(&self, meta: &SegmentMeta, rows: &[u32]) -> Result<Vec<i64>> {
+        crate::segment::timestamps::row_timestamps(self.inner.store.clone(), meta, rows).await
+    }
+
     /// The whole object at `location` of the hot-tier store.
     pub(crate) async fn read_object(
         &self,

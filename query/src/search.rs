@@ -120,14 +120,18 @@ pub fn snapshot_seq(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
 /// Runs a search.
 ///
 /// Newest first (or oldest first) with a limit, most matches lie in the
-/// few newest (oldest) segments. The indexes are asked first how many rows
-/// each segment may contribute; the search then runs bounded to the time
-/// span of the fewest segments that may hold `limit` matches, so the other
-/// segments are pruned before any Parquet is read. If the bounded run finds
-/// fewer than `limit` records (other filters removed some) it runs again
-/// unbounded. Either way the answer is the same as the unbounded search's.
+/// few newest (oldest) segments, and in their last (first) pages. Before
+/// the search proper, the indexes are asked which rows each segment may
+/// contribute, and the search runs bounded in time, first to the
+/// timestamp of the `limit`-th newest (oldest) candidate row (so segments
+/// and pages past it are pruned before any is decoded), then to the span
+/// of the fewest segments that may hold `limit` matches. A bounded run
+/// that finds fewer than `limit` records (a candidate was not a match) gives
+/// way to the next, and the last to the unbounded search. Either way the
+/// answer is the unbounded search's: a run bounded to `timestamp >= t` that
+/// finds `limit` records has found the newest `limit`.
 pub async fn search(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResult> {
-    if let Some(bounded) = time_bounded(ctx, p).await? {
+    for bounded in time_bounds(ctx, p).await? {
         let result = run(ctx, &bounded).await?;
         let rows: usize = result.batches.iter().map(RecordBatch::num_rows).sum();
         if rows >= p.limit {
@@ -146,13 +150,33 @@ async fn run(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResult> {
     })
 }
 
-/// `p` narrowed to the time span of the newest (oldest) data that may hold
-/// `p.limit` matches, or `None` when that span is everything.
-async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<SearchParams>> {
+/// Candidates per taken chunk past which the row-level bound pays for its
+/// timestamp reads: with fewer, the taken segments hold little more than
+/// `limit` candidates and are read nearly whole either way.
+const ROW_BOUND_MIN_CANDIDATES: usize = 4;
+
+/// Where a search's candidate rows come from.
+enum Source {
+    /// `plan.segments[i]`.
+    Segment(usize),
+    /// `plan.memtable[i]`.
+    Memtable(usize),
+}
+
+/// The narrowed searches [`search`] tries before `p` itself: `p` bounded
+/// in time, tightest first, to the `limit`-th newest (oldest) candidate row
+/// (when the newest chunks hold many more candidates than `limit`), then to
+/// the span of the fewest chunks (segments or memtable batches) that may
+/// hold `limit` matches. Empty when no bound would prune anything.
+///
+/// Candidates are the rows the indexes select for the query and the
+/// agent, so where those are exact (terms, prefixes, raw fields) the first
+/// bound is exactly the `limit`-th match's timestamp.
+pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<SearchParams>> {
     let provider = ctx.table_provider("logs").await?;
     let Some(logs) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<LogsTableProvider>()
     else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     // Upper bounds are enough here: reading Parquet to check phrases in
     // every segment would cost more than the bound saves.
@@ -177,6 +201,14 @@ async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<S
             predicate.equals.push((column.to_string(), vec![v.clone()]));
         }
     }
+    // The agent is a raw term of the index: its rows are then candidates
+    // only where they are the agent's.
+    if let Some(agent) = &p.agent_id {
+        predicate.text.push(TextQuery::RawEq {
+            field: c::AGENT_ID.to_string(),
+            value: agent.clone(),
+        });
+    }
     let engine = logs.engine();
     let snapshot = engine.snapshot().map_err(engine_err)?;
     let plan = engine
@@ -184,35 +216,31 @@ async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<S
         .await
         .map_err(engine_err)?;
 
-    // (most matches, oldest and newest timestamp) of each source of rows:
-    // segments' rows may overcount (index_only); then the bounded run finds
-    // fewer than `limit` and the search runs again unbounded.
-    let mut chunks: Vec<(usize, i64, i64)> = plan
-        .segments
-        .iter()
-        .map(|s| {
-            let n = s.rows.as_ref().map_or(s.meta.rows as usize, Vec::len);
-            (n, s.meta.min_ts, s.meta.max_ts)
-        })
-        .collect();
-    for batch in &plan.memtable {
+    // (source, most matches, oldest and newest timestamp) of each chunk of
+    // rows: segments' rows may overcount (index_only).
+    let mut chunks: Vec<(Source, usize, i64, i64)> = Vec::new();
+    for (i, s) in plan.segments.iter().enumerate() {
+        let n = s.rows.as_ref().map_or(s.meta.rows as usize, Vec::len);
+        chunks.push((Source::Segment(i), n, s.meta.min_ts, s.meta.max_ts));
+    }
+    for (i, batch) in plan.memtable.iter().enumerate() {
         let ts = batch
             .column(timestamp_index())
             .as_primitive::<TimestampMicrosecondType>();
         if let (Some(lo), Some(hi)) = (arrow::compute::min(ts), arrow::compute::max(ts)) {
-            chunks.push((batch.num_rows(), lo, hi));
+            chunks.push((Source::Memtable(i), batch.num_rows(), lo, hi));
         }
     }
     if p.oldest_first {
-        chunks.sort_by_key(|&(_, lo, _)| lo);
+        chunks.sort_by_key(|&(_, _, lo, _)| lo);
     } else {
-        chunks.sort_by_key(|&(_, _, hi)| std::cmp::Reverse(hi));
+        chunks.sort_by_key(|&(_, _, _, hi)| std::cmp::Reverse(hi));
     }
     // The fewest chunks that may hold `limit` matches; every row of them
     // lies at or after (oldest first: at or before) `bound`.
     let (mut seen, mut bound) = (0usize, if p.oldest_first { i64::MIN } else { i64::MAX });
     let mut taken = 0;
-    for &(n, lo, hi) in &chunks {
+    for &(_, n, lo, hi) in &chunks {
         if seen >= p.limit {
             break;
         }
@@ -224,9 +252,24 @@ async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<S
         };
         taken += 1;
     }
-    if seen < p.limit || taken == chunks.len() {
-        return Ok(None); // the bound would cover everything
+    if seen < p.limit {
+        return Ok(Vec::new()); // fewer candidates than the limit: no bound
     }
+    let mut bounds = Vec::new();
+    if seen >= ROW_BOUND_MIN_CANDIDATES * p.limit {
+        let row_bound = candidate_bound(engine, &plan, &chunks, taken, p).await?;
+        if let Some(b) = row_bound.filter(|&b| b != bound) {
+            bounds.push(b);
+        }
+    }
+    if taken < chunks.len() {
+        bounds.push(bound);
+    }
+    Ok(bounds.into_iter().map(|b| narrowed(p, b)).collect())
+}
+
+/// `p` limited to records at or after `bound` (oldest first: at or before).
+fn narrowed(p: &SearchParams, bound: i64) -> SearchParams {
     let mut bounded = p.clone();
     if p.oldest_first {
         let end = bound.saturating_add(1);
@@ -234,5 +277,90 @@ async fn time_bounded(ctx: &SessionContext, p: &SearchParams) -> Result<Option<S
     } else {
         bounded.start_us = Some(p.start_us.map_or(bound, |s| s.max(bound)));
     }
-    Ok(Some(bounded))
+    bounded
+}
+
+/// The timestamp of the `limit`-th newest (oldest) candidate row: at least
+/// `limit` candidates lie at or after (before) it. `chunks` are sorted
+/// newest (oldest) first and the first `taken` hold `limit` candidates; the
+/// later ones are looked at only where their time span reaches past the
+/// bound the taken ones give. A segment's rows are sorted by time, so its
+/// newest `limit` candidates are its last `limit`: only their timestamps
+/// are read.
+async fn candidate_bound(
+    engine: &strata_engine::Engine,
+    plan: &strata_engine::ScanPlan,
+    chunks: &[(Source, usize, i64, i64)],
+    taken: usize,
+    p: &SearchParams,
+) -> Result<Option<i64>> {
+    let mut stamps = chunk_stamps(engine, plan, &chunks[..taken], p).await?;
+    let Some(bound) = nth_stamp(&mut stamps, p) else {
+        return Ok(None);
+    };
+    let reaching = chunks[taken..]
+        .iter()
+        .take_while(|&&(_, _, lo, hi)| {
+            if p.oldest_first {
+                lo <= bound
+            } else {
+                hi >= bound
+            }
+        })
+        .count();
+    let more = &chunks[taken..taken + reaching];
+    stamps.extend(chunk_stamps(engine, plan, more, p).await?);
+    Ok(nth_stamp(&mut stamps, p))
+}
+
+/// The `limit`-th newest (oldest) of `stamps`, if there are that many.
+fn nth_stamp(stamps: &mut [i64], p: &SearchParams) -> Option<i64> {
+    let n = p.limit.checked_sub(1).filter(|&n| n < stamps.len())?;
+    Some(if p.oldest_first {
+        *stamps.select_nth_unstable(n).1
+    } else {
+        *stamps.select_nth_unstable_by(n, |a, b| b.cmp(a)).1
+    })
+}
+
+/// Timestamps of the newest (oldest) `limit` candidates of each chunk.
+async fn chunk_stamps(
+    engine: &strata_engine::Engine,
+    plan: &strata_engine::ScanPlan,
+    chunks: &[(Source, usize, i64, i64)],
+    p: &SearchParams,
+) -> Result<Vec<i64>> {
+    let limit = p.limit;
+    let ends = move |n: usize| {
+        if p.oldest_first {
+            0..n.min(limit)
+        } else {
+            n.saturating_sub(limit)..n
+        }
+    };
+    let reads = chunks.iter().filter_map(|(source, ..)| match source {
+        Source::Segment(i) => Some(&plan.segments[*i]),
+        Source::Memtable(_) => None,
+    });
+    let reads = reads.map(|s| async move {
+        let picked: Vec<u32> = match &s.rows {
+            Some(rows) => rows[ends(rows.len())].to_vec(),
+            None => {
+                let r = ends(s.meta.rows as usize);
+                (r.start as u32..r.end as u32).collect()
+            }
+        };
+        engine.row_timestamps(&s.meta, &picked).await
+    });
+    let mut stamps: Vec<i64> = futures::future::try_join_all(reads)
+        .await
+        .map_err(engine_err)?
+        .concat();
+    for (source, ..) in chunks {
+        if let Source::Memtable(i) = source {
+            let ts = plan.memtable[*i].column(timestamp_index());
+            stamps.extend(ts.as_primitive::<TimestampMicrosecondType>().values());
+        }
+    }
+    Ok(stamps)
 }

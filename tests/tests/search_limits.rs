@@ -1,10 +1,12 @@
 //! `search()` (the Search RPC's and `strata search`'s query) with limits,
 //! in both orders, over many hourly segments plus memtable rows: the first
-//! `limit` records equal a brute-force sort of the matching records, and a
-//! small limit on a common term reads only the newest segments.
+//! `limit` records equal a brute-force sort of the matching records (also
+//! when many records share a timestamp, so the bound a search narrows
+//! itself to falls among ties), and a small limit on a common term reads
+//! only the newest segments.
 
 use strata_engine::StructuredLog;
-use strata_query::search::{SearchParams, search};
+use strata_query::search::{SearchParams, search, time_bounds};
 use strata_query::{QueryConfig, session};
 use strata_tests::{has_phrase, has_word, strings};
 
@@ -14,7 +16,20 @@ type Oracle = Box<dyn Fn(&StructuredLog) -> bool>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limited_searches_equal_a_brute_force_sort() {
-    let records = strata_tests::corpus(N, 8 * 3_600_000_000);
+    limited_searches_over(strata_tests::corpus(N, 8 * 3_600_000_000)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limited_searches_equal_a_brute_force_sort_among_tied_timestamps() {
+    // ~25 records per minute, all stamped at the start of their minute
+    let mut records = strata_tests::corpus(N, 8 * 3_600_000_000);
+    for r in &mut records {
+        r.timestamp_us -= r.timestamp_us % 60_000_000;
+    }
+    limited_searches_over(records).await;
+}
+
+async fn limited_searches_over(records: Vec<StructuredLog>) {
     let dir = tempfile::tempdir().unwrap();
     let engine = strata_tests::open_test_engine(dir.path()).await;
     // segments for the first three quarters, the rest in the memtable
@@ -109,4 +124,66 @@ async fn limited_searches_equal_a_brute_force_sort() {
         "{:?}",
         got.stats
     );
+}
+
+/// Where the index answers exactly (a term, the agent), the tightest bound
+/// a search narrows itself to is the timestamp of its `limit`-th match.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
+    let mut records = strata_tests::corpus(N, 8 * 3_600_000_000);
+    for r in &mut records {
+        r.timestamp_us -= r.timestamp_us % 1_000_000; // some ties
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
+    for chunk in records.chunks(N / 2) {
+        engine.ingest(chunk).await.unwrap();
+        engine.flush().await.unwrap();
+    }
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    let agent = records
+        .iter()
+        .find(|r| has_word(&r.message, "completed"))
+        .unwrap()
+        .agent_id
+        .clone();
+    for agent_id in [None, Some(agent)] {
+        let mut stamps: Vec<i64> = records
+            .iter()
+            .filter(|r| has_word(&r.message, "completed"))
+            .filter(|r| agent_id.as_ref().is_none_or(|a| &r.agent_id == a))
+            .map(|r| r.timestamp_us)
+            .collect();
+        stamps.sort_unstable();
+        for oldest_first in [false, true] {
+            let limit = 3;
+            assert!(stamps.len() >= 8 * limit, "{} matches", stamps.len());
+            let p = SearchParams {
+                query: "completed".into(),
+                agent_id: agent_id.clone(),
+                limit,
+                oldest_first,
+                ..SearchParams::default()
+            };
+            let bounds = time_bounds(&ctx, &p).await.unwrap();
+            let first = bounds
+                .first()
+                .unwrap_or_else(|| panic!("no bound for {p:?}"));
+            if oldest_first {
+                assert_eq!(first.end_us, Some(stamps[limit - 1] + 1), "{p:?}");
+                assert_eq!(first.start_us, None);
+            } else {
+                assert_eq!(first.start_us, Some(stamps[stamps.len() - limit]), "{p:?}");
+                assert_eq!(first.end_us, None);
+            }
+            // and the search bounded so finds what the unbounded one does
+            let got = search(&ctx, &p).await.unwrap();
+            assert_eq!(
+                strings(&got.batches, "log_id").len(),
+                limit,
+                "{p:?}: {:?}",
+                got.stats
+            );
+        }
+    }
 }

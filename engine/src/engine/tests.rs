@@ -15,6 +15,7 @@ use object_store::{
 };
 
 use super::*;
+use crate::batch::timestamp_index;
 use crate::sample::{SampleConfig, generate};
 use crate::text_query::TextQuery;
 
@@ -681,5 +682,58 @@ async fn flushed_and_compacted_indexes_are_searched_without_reading_them_back() 
     remove_bundles().await;
     for q in ["timeout", "cache AND NOT miss"] {
         assert_eq!(selected(q).await, brute_force_matches(&records, q), "{q}");
+    }
+}
+
+/// `row_timestamps` returns the timestamps of exactly the rows asked for,
+/// across row groups and pages it skips: checked against each segment's
+/// file read back whole.
+#[tokio::test]
+async fn row_timestamps_are_those_of_the_rows_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(EngineConfig {
+        row_group_rows: 40,
+        page_rows: 8,
+        ..config(dir.path())
+    })
+    .await
+    .unwrap();
+    engine.ingest(&sample(3000)).await.unwrap();
+    engine.flush().await.unwrap();
+    let snap = engine.snapshot().unwrap();
+    assert!(snap.segments.iter().any(|s| s.row_groups.len() > 2));
+    for s in &snap.segments {
+        let bytes = engine.read_object(&s.parquet_location()).await.unwrap();
+        let all: Vec<i64> = crate::segment::reader::read_all(bytes, &s.id)
+            .unwrap()
+            .iter()
+            .flat_map(|b| {
+                let ts = b.column(timestamp_index());
+                ts.as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        let last = s.rows as u32 - 1;
+        let picks: [Vec<u32>; 4] = [
+            (0..=last).step_by(7).collect(),
+            vec![last],
+            (0..=last).collect(),
+            Vec::new(),
+        ];
+        for rows in picks {
+            let want: Vec<i64> = rows.iter().map(|&r| all[r as usize]).collect();
+            let got = engine.row_timestamps(s, &rows).await.unwrap();
+            assert_eq!(
+                got,
+                want,
+                "segment {} rows {:?}",
+                s.id,
+                &rows[..rows.len().min(5)]
+            );
+        }
+        // a row past the file is an error, not a short answer
+        let err = engine.row_timestamps(s, &[last + 1]).await.unwrap_err();
+        assert!(err.to_string().contains(&s.id), "{err}");
     }
 }

@@ -5,7 +5,9 @@ pub mod index;
 mod object_reader;
 pub mod reader;
 pub mod row_filter;
+pub mod row_selection;
 pub mod template_groups;
+pub mod timestamps;
 pub mod writer;
 
 use std::collections::BTreeMap;

@@ -14,10 +14,10 @@ use futures::TryStreamExt;
 use object_store::ObjectStore;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 
 use super::SegmentMeta;
 use super::object_reader::ObjectReader;
+use super::row_selection::rows_to_read;
 use crate::error::{Error, Result};
 use crate::text_query::TextQuery;
 
@@ -46,17 +46,10 @@ pub async fn matching_rows(
     }
     let required = query.required_equalities();
 
-    // Row groups that may hold a match, with their first row ordinal.
-    let mut kept: Vec<(usize, u32, u32)> = Vec::new();
-    let mut start = 0u32;
-    let row_groups: Vec<u32> = builder
-        .metadata()
-        .row_groups()
-        .iter()
-        .map(|rg| rg.num_rows() as u32)
-        .collect();
-    for (rg, &rows) in row_groups.iter().enumerate() {
-        let mut possible = true;
+    // Row groups that may hold a match.
+    let mut possible = Vec::with_capacity(meta.row_groups.len());
+    for rg in 0..builder.metadata().num_row_groups() {
+        let mut may = true;
         for (field, value) in &required {
             let Ok(column) = schema.index_of(field) else {
                 continue;
@@ -67,43 +60,26 @@ pub async fn matching_rows(
                 .map_err(err)?
                 && !bloom.check(*value)
             {
-                possible = false;
+                may = false;
                 break;
             }
         }
-        if possible {
-            kept.push((rg, start, start + rows));
-        }
-        start += rows;
+        possible.push(may);
     }
-
-    // The ordinals read, in order, and the selection that reads them
-    // (over the kept row groups; RowSelection merges runs and drops empty
-    // ones).
-    let mut ordinals: Vec<u32> = Vec::new();
-    let mut selectors: Vec<RowSelector> = Vec::new();
-    for &(_, lo, hi) in &kept {
-        let Some(c) = candidates else {
-            ordinals.extend(lo..hi);
-            selectors.push(RowSelector::select((hi - lo) as usize));
-            continue;
-        };
-        let mut at = lo;
-        for &r in &c[c.partition_point(|&r| r < lo)..c.partition_point(|&r| r < hi)] {
-            selectors.push(RowSelector::skip((r - at) as usize));
-            selectors.push(RowSelector::select(1));
-            ordinals.push(r);
-            at = r + 1;
-        }
-        selectors.push(RowSelector::skip((hi - at) as usize));
-    }
-    if ordinals.is_empty() {
+    let group_rows: Vec<u64> = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|rg| rg.num_rows() as u64)
+        .collect();
+    let read = rows_to_read(&group_rows, |g| possible[g], candidates);
+    if read.ordinals.is_empty() {
         return Ok(Vec::new());
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
     let stream = builder
-        .with_row_groups(kept.iter().map(|k| k.0).collect())
-        .with_row_selection(RowSelection::from_iter(selectors))
+        .with_row_groups(read.row_groups)
+        .with_row_selection(read.selection)
         .with_projection(mask)
         .with_batch_size(64 * 1024)
         .build()
@@ -116,7 +92,7 @@ pub async fn matching_rows(
         let hits = query.evaluate(batch)?;
         for i in 0..batch.num_rows() {
             if hits.value(i) {
-                out.push(ordinals[at + i]);
+                out.push(read.ordinals[at + i]);
             }
         }
         at += batch.num_rows();

@@ -42,15 +42,26 @@ const TEXT_COLUMNS: &[&str] = &[
     col::STACK_TRACE,
 ];
 
-/// Columns whose values barely repeat: dictionary pages would only grow
-/// the file (Parquet writers fall back to plain once the dictionary is
-/// full, after paying for it).
+/// Columns stored plain (zstd over each page) rather than dictionary
+/// encoded: ids and numbers whose values barely repeat (a dictionary would
+/// only grow the file), and the high-cardinality text and ids whose
+/// dictionary is most of their column chunk. A lookup that reads a few rows
+/// must decode a column chunk's whole dictionary before any of its pages,
+/// so for these it would decode nearly the whole column to return one row;
+/// plain pages let it decode one page. zstd still folds the repeats within a
+/// page.
 const NO_DICTIONARY_COLUMNS: &[&str] = &[
     col::LOG_ID,
     col::SPAN_ID,
     col::TIMESTAMP,
     col::DURATION_MS,
     col::MEMORY_MB,
+    col::TRACE_ID,
+    col::PARENT_SPAN_ID,
+    col::MESSAGE,
+    col::ATTRIBUTES,
+    col::ERROR_MESSAGE,
+    col::STACK_TRACE,
 ];
 
 /// Column encodings other than dictionary-then-plain: the sorted
@@ -70,6 +81,8 @@ pub struct SegmentLayout {
     pub row_group_rows: usize,
     /// Largest number of rows in one data page.
     pub page_rows: usize,
+    /// Largest uncompressed data page of the text columns, in bytes.
+    pub text_page_bytes: usize,
     /// zstd level of every column but the wide text ones.
     pub zstd_level: i32,
     /// zstd level of `message`, `attributes`, `error_message`, `stack_trace`.
@@ -104,7 +117,9 @@ fn writer_properties(layout: &SegmentLayout) -> Result<WriterProperties> {
     }
     let text = zstd(layout.text_zstd_level)?;
     for c in TEXT_COLUMNS {
-        b = b.set_column_compression(ColumnPath::from(*c), text);
+        b = b
+            .set_column_compression(ColumnPath::from(*c), text)
+            .set_column_data_page_size_limit(ColumnPath::from(*c), layout.text_page_bytes);
     }
     for c in NO_DICTIONARY_COLUMNS {
         b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
@@ -286,9 +301,53 @@ mod tests {
             assert!(encodings(col::LOG_ID).contains(&Encoding::DELTA_BYTE_ARRAY));
             assert!(!encodings(col::MEMORY_MB).contains(&Encoding::RLE_DICTIONARY));
             assert!(encodings(col::SERVICE).contains(&Encoding::RLE_DICTIONARY));
+            for c in [col::MESSAGE, col::ATTRIBUTES, col::TRACE_ID] {
+                assert!(!encodings(c).contains(&Encoding::RLE_DICTIONARY), "{c}");
+            }
         }
 
         let read = reader::read_all(files.parquet.clone(), &files.meta.id).unwrap();
+        assert_eq!(concat_batches(&schema, &read).unwrap(), batch);
+    }
+
+    /// The text columns' data pages are cut near `text_page_bytes`
+    /// uncompressed (the writer checks the size between mini-batches of
+    /// values, so a page of wide values may pass the limit by half or
+    /// more), the other columns' pages are not cut by it.
+    #[test]
+    fn text_pages_are_cut_at_text_page_bytes() {
+        use parquet::column::page::Page;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+
+        let records = generate(&SampleConfig::default(), 4_000);
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let layout = SegmentLayout {
+            text_page_bytes: 8 << 10,
+            ..SegmentLayout::default()
+        };
+        let files = write_segment(&batch, "ws-acme", &layout).unwrap();
+        let reader = SerializedFileReader::new(files.parquet.clone()).unwrap();
+        let schema = batch.schema();
+        let pages = |name: &str| {
+            let c = schema.index_of(name).unwrap();
+            let mut sizes = Vec::new();
+            let pages = reader.get_row_group(0).unwrap();
+            for page in pages.get_column_page_reader(c).unwrap() {
+                if let Page::DataPage { buf, .. } = page.unwrap() {
+                    sizes.push(buf.len());
+                }
+            }
+            sizes
+        };
+        for c in TEXT_COLUMNS {
+            let sizes = pages(c);
+            assert!(sizes.len() >= 2, "{c}: {sizes:?}");
+            let cap = 3 * (8 << 10);
+            assert!(sizes.iter().all(|&b| b <= cap), "{c}: {sizes:?} over {cap}");
+        }
+        // 4,000 rows of a narrow column fit one 4,096-row page
+        assert_eq!(pages(col::SERVICE).len(), 1);
+        let read = reader::read_all(files.parquet, &files.meta.id).unwrap();
         assert_eq!(concat_batches(&schema, &read).unwrap(), batch);
     }
 
