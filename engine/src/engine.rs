@@ -364,13 +364,15 @@ impl Engine {
                 continue;
             }
             let mut rows: Option<Vec<u32>> = None;
+            let mut rows_exact = true;
             if !predicate.text.is_empty() {
                 let index = self.open_index(meta).await?;
                 for q in &predicate.text {
-                    let hits = self
+                    let (hits, exact) = self
                         .segment_rows(meta, &index, q, rows.as_deref(), predicate.index_only)
                         .await?;
                     rows = Some(hits);
+                    rows_exact &= exact;
                 }
             }
             if let Some(r) = &rows {
@@ -384,6 +386,7 @@ impl Engine {
             segments.push(SegmentScan {
                 meta: meta.clone(),
                 rows,
+                rows_exact,
             });
         }
         let mut memtable = Vec::new();

@@ -38,6 +38,11 @@ pub struct SegmentScan {
     /// Ascending row ordinals selected by the full-text index; `None` means
     /// every row.
     pub rows: Option<Vec<u32>>,
+    /// Whether `rows` are exactly the rows matching the text predicates;
+    /// false only for an [`index_only`](crate::ScanPredicate::index_only)
+    /// plan where the index could not decide a clause (the rows are then a
+    /// superset).
+    pub rows_exact: bool,
 }
 
 /// Counters of how a scan was narrowed, for `EXPLAIN` and search responses.

@@ -256,7 +256,10 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<S
         return Ok(Vec::new()); // fewer candidates than the limit: no bound
     }
     let mut bounds = Vec::new();
-    if seen >= ROW_BOUND_MIN_CANDIDATES * p.limit {
+    // Only where the candidates are matches: where a phrase was left
+    // unchecked, the `limit`-th candidate may lie past the `limit`-th match.
+    let exact = plan.segments.iter().all(|s| s.rows_exact);
+    if exact && seen >= ROW_BOUND_MIN_CANDIDATES * p.limit {
         let row_bound = candidate_bound(engine, &plan, &chunks, taken, p).await?;
         if let Some(b) = row_bound.filter(|&b| b != bound) {
             bounds.push(b);
@@ -323,7 +326,8 @@ fn nth_stamp(stamps: &mut [i64], p: &SearchParams) -> Option<i64> {
     })
 }
 
-/// Timestamps of the newest (oldest) `limit` candidates of each chunk.
+/// Timestamps of the newest (oldest) `limit` candidates of each chunk that
+/// fall in the searched range.
 async fn chunk_stamps(
     engine: &strata_engine::Engine,
     plan: &strata_engine::ScanPlan,
@@ -362,5 +366,7 @@ async fn chunk_stamps(
             stamps.extend(ts.as_primitive::<TimestampMicrosecondType>().values());
         }
     }
+    // A chunk that straddles the searched range holds candidates outside it.
+    stamps.retain(|&t| p.start_us.is_none_or(|s| t >= s) && p.end_us.is_none_or(|e| t < e));
     Ok(stamps)
 }

@@ -499,6 +499,20 @@ async fn all_flushed() -> (tempfile::TempDir, Engine, Vec<StructuredLog>) {
     (dir, engine, records)
 }
 
+/// Whether a plan of `query` flags every segment's rows exact.
+async fn plan_exact(engine: &Engine, query: &TextQuery, index_only: bool) -> bool {
+    let pred = ScanPredicate {
+        text: vec![query.clone()],
+        index_only,
+        ..ScanPredicate::default()
+    };
+    let plan = engine
+        .plan_scan(engine.snapshot().unwrap(), &pred)
+        .await
+        .unwrap();
+    plan.segments.iter().all(|s| s.rows_exact)
+}
+
 /// The analyzed tokens of `text`, in order.
 fn tokens_of(text: &str) -> Vec<String> {
     crate::text_query::analyze(text)
@@ -557,7 +571,17 @@ async fn phrases_on_fields_without_positions_select_the_same_rows_as_a_scan() {
             expect.iter().all(|id| estimate.binary_search(id).is_ok()),
             "{q}: index_only lost a match"
         );
+        // Rows flagged exact are exactly the matches.
+        let exact = plan_exact(&engine, &query, true).await;
+        if exact {
+            assert_eq!(estimate, expect, "{q}: flagged exact");
+        }
+        assert!(
+            plan_exact(&engine, &query, false).await,
+            "{q}: checked rows"
+        );
         if q == &queries[1] {
+            assert!(!exact, "{q}: an unchecked phrase flagged exact");
             assert!(estimate.len() > expect.len(), "{q}: nothing left to check");
             // the tokens of the reversed phrase all occur in some row
             let loose = TextQuery::parse(

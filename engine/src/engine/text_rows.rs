@@ -13,6 +13,7 @@ impl Engine {
     /// checked on the segment's Parquet columns, reading only the rows the
     /// indexed clauses (and those phrases' tokens) left; with `index_only`
     /// they are not checked, and the rows are a superset of the matches.
+    /// The flag tells whether the rows are exact (false only in that case).
     pub(super) async fn segment_rows(
         &self,
         meta: &SegmentMeta,
@@ -20,13 +21,13 @@ impl Engine {
         query: &TextQuery,
         within: Option<&[u32]>,
         index_only: bool,
-    ) -> Result<Vec<u32>> {
+    ) -> Result<(Vec<u32>, bool)> {
         let narrow = |hits: Vec<u32>| match within {
             Some(w) => intersect_sorted(w, &hits),
             None => hits,
         };
         if index.answers(query) {
-            return Ok(narrow(index.search(query)?));
+            return Ok((narrow(index.search(query)?), true));
         }
         let (mut indexed, rest): (Vec<TextQuery>, Vec<TextQuery>) = match query {
             TextQuery::And(children) => children.iter().cloned().partition(|c| index.answers(c)),
@@ -45,16 +46,19 @@ impl Engine {
             Some(narrow(index.search(&TextQuery::And(indexed))?))
         };
         if candidates.as_ref().is_some_and(Vec::is_empty) {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), true));
         }
         if index_only {
-            return Ok(candidates.unwrap_or_else(|| (0..meta.rows as u32).collect()));
+            let all = || (0..meta.rows as u32).collect();
+            return Ok((candidates.unwrap_or_else(all), false));
         }
         let rest = match <[TextQuery; 1]>::try_from(rest) {
             Ok([one]) => one,
             Err(many) => TextQuery::And(many),
         };
-        row_filter::matching_rows(self.inner.store.clone(), meta, &rest, candidates.as_deref())
-            .await
+        let rows =
+            row_filter::matching_rows(self.inner.store.clone(), meta, &rest, candidates.as_deref())
+                .await?;
+        Ok((rows, true))
     }
 }
