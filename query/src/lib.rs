@@ -28,6 +28,7 @@ pub mod patterns;
 pub mod pushdown;
 pub mod scan_exec;
 pub mod search;
+mod search_bounds;
 pub mod shell;
 pub mod table_provider;
 pub mod templates_table;
