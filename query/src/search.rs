@@ -12,7 +12,6 @@ use datafusion::prelude::{DataFrame, SessionContext, col, lit};
 use strata_engine::scan::ScanStats;
 use strata_engine::schema::col as c;
 
-use crate::engine_err;
 use crate::pushdown::SEARCH_FUNCTION;
 use crate::scan_exec::LogsScanExec;
 pub use crate::search_bounds::time_bounds;
