@@ -14,6 +14,12 @@ const N: usize = 12_000;
 
 type Oracle = Box<dyn Fn(&StructuredLog) -> bool>;
 
+/// The agent of the first record whose message holds `word`.
+fn agent_of_word(records: &[StructuredLog], word: &str) -> String {
+    let first = records.iter().find(|r| has_word(&r.message, word));
+    first.expect("a record with the word").agent_id.clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limited_searches_equal_a_brute_force_sort() {
     limited_searches_over(strata_tests::corpus(N, 8 * 3_600_000_000)).await;
@@ -41,12 +47,7 @@ async fn limited_searches_over(records: Vec<StructuredLog>) {
     assert!(engine.stats().unwrap().segments >= 8);
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
 
-    let agent = records
-        .iter()
-        .find(|r| has_word(&r.message, "completed"))
-        .unwrap()
-        .agent_id
-        .clone();
+    let agent = agent_of_word(&records, "completed");
     let window = (records[N / 3].timestamp_us, records[N / 2].timestamp_us);
     let a = agent.clone();
     let cases: Vec<(SearchParams, Oracle)> = vec![
@@ -141,12 +142,7 @@ async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
         engine.flush().await.unwrap();
     }
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
-    let agent = records
-        .iter()
-        .find(|r| has_word(&r.message, "completed"))
-        .unwrap()
-        .agent_id
-        .clone();
+    let agent = agent_of_word(&records, "completed");
     for agent_id in [None, Some(agent)] {
         let mut stamps: Vec<i64> = records
             .iter()

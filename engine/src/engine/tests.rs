@@ -462,15 +462,7 @@ async fn selected_log_ids_with(
     query: &TextQuery,
     index_only: bool,
 ) -> Vec<String> {
-    let pred = ScanPredicate {
-        text: vec![query.clone()],
-        index_only,
-        ..ScanPredicate::default()
-    };
-    let plan = engine
-        .plan_scan(engine.snapshot().unwrap(), &pred)
-        .await
-        .unwrap();
+    let plan = text_plan(engine, query, index_only).await;
     let mut got = Vec::new();
     for s in &plan.segments {
         let bytes = engine
@@ -499,17 +491,22 @@ async fn all_flushed() -> (tempfile::TempDir, Engine, Vec<StructuredLog>) {
     (dir, engine, records)
 }
 
-/// Whether a plan of `query` flags every segment's rows exact.
-async fn plan_exact(engine: &Engine, query: &TextQuery, index_only: bool) -> bool {
+/// A scan plan of `query` over the engine's current snapshot.
+async fn text_plan(engine: &Engine, query: &TextQuery, index_only: bool) -> crate::ScanPlan {
     let pred = ScanPredicate {
         text: vec![query.clone()],
         index_only,
         ..ScanPredicate::default()
     };
-    let plan = engine
+    engine
         .plan_scan(engine.snapshot().unwrap(), &pred)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Whether a plan of `query` flags every segment's rows exact.
+async fn plan_exact(engine: &Engine, query: &TextQuery, index_only: bool) -> bool {
+    let plan = text_plan(engine, query, index_only).await;
     plan.segments.iter().all(|s| s.rows_exact)
 }
 
