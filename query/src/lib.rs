@@ -20,7 +20,7 @@
 //!   `DataSourceExec` over Parquet with row selections plus the memtable,
 //!   wrapped in [`LogsScanExec`] (which shows pruning in `EXPLAIN`).
 //! - [`udf::SearchFunc`]: `search(column, 'query')`.
-//! - [`shell`]: the `strata sql` REPL and output [`format`]s.
+//! - [`shell`]: the `strata sql` REPL and output [`format`](mod@format)s.
 
 pub mod config;
 pub mod format;
