@@ -19,11 +19,11 @@ use datafusion::error::Result;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 use strata_engine::schema::logs_schema;
+use strata_engine::segment::row_selection::group_selections;
 use strata_engine::{Engine, SegmentScan};
 
 use crate::engine_err;
@@ -52,40 +52,11 @@ impl LogsTableProvider {
 /// The Parquet access plan reading only `rows` (ascending ordinals).
 pub fn access_plan(row_groups: &[u64], rows: &[u32]) -> ParquetAccessPlan {
     let mut plan = ParquetAccessPlan::new_all(row_groups.len());
-    let mut next = 0usize;
-    let mut group_start = 0u64;
-    for (g, &group_rows) in row_groups.iter().enumerate() {
-        let group_end = group_start + group_rows;
-        let mut selectors = Vec::new();
-        let mut cursor = group_start;
-        let first = next;
-        while next < rows.len() && u64::from(rows[next]) < group_end {
-            let r = u64::from(rows[next]);
-            if r > cursor {
-                selectors.push(RowSelector::skip((r - cursor) as usize));
-            }
-            // extend a run of consecutive rows, within the group
-            let mut run = 1u64;
-            while next + 1 < rows.len()
-                && u64::from(rows[next + 1]) == r + run
-                && r + run < group_end
-            {
-                next += 1;
-                run += 1;
-            }
-            selectors.push(RowSelector::select(run as usize));
-            cursor = r + run;
-            next += 1;
+    for (g, selection) in group_selections(row_groups, rows).into_iter().enumerate() {
+        match selection {
+            Some(s) => plan.scan_selection(g, s),
+            None => plan.skip(g),
         }
-        if first == next {
-            plan.skip(g);
-        } else {
-            if cursor < group_end {
-                selectors.push(RowSelector::skip((group_end - cursor) as usize));
-            }
-            plan.scan_selection(g, RowSelection::from(selectors));
-        }
-        group_start = group_end;
     }
     plan
 }
@@ -200,6 +171,7 @@ impl TableProvider for LogsTableProvider {
 mod tests {
     use super::*;
     use datafusion::datasource::physical_plan::parquet::RowGroupAccess;
+    use datafusion::parquet::arrow::arrow_reader::RowSelector;
 
     /// A run of consecutive rows across a row-group boundary is split at
     /// it (at 10M records a common term selected rows 65,535 and 65,536 of

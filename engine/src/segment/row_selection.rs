@@ -22,49 +22,92 @@ pub fn rows_to_read(
     keep: impl Fn(usize) -> bool,
     rows: Option<&[u32]>,
 ) -> RowsToRead {
-    let mut out = RowsToRead {
-        row_groups: Vec::new(),
-        ordinals: Vec::new(),
-        selection: RowSelection::from(Vec::new()),
-    };
+    let mut row_groups = Vec::new();
+    let mut ordinals = Vec::new();
     let mut selectors: Vec<RowSelector> = Vec::new();
-    let mut lo = 0u64;
-    for (g, &n) in group_rows.iter().enumerate() {
-        let hi = lo + n;
-        let in_group = rows.map(|r| {
-            &r[r.partition_point(|&x| u64::from(x) < lo)..r.partition_point(|&x| u64::from(x) < hi)]
-        });
-        if !keep(g) || in_group.is_some_and(<[u32]>::is_empty) {
-            lo = hi;
+    for part in group_parts(group_rows, rows) {
+        if !keep(part.group) || part.picked.is_some_and(<[u32]>::is_empty) {
             continue;
         }
-        out.row_groups.push(g);
-        match in_group {
-            None => {
-                out.ordinals.extend(lo as u32..hi as u32);
-                selectors.push(RowSelector::select(n as usize));
-            }
-            Some(picked) => {
-                let mut at = lo;
-                for &r in picked {
-                    let r = u64::from(r);
-                    if r > at {
-                        selectors.push(RowSelector::skip((r - at) as usize));
-                    }
-                    selectors.push(RowSelector::select(1));
-                    at = r + 1;
-                }
-                if hi > at {
-                    selectors.push(RowSelector::skip((hi - at) as usize));
-                }
-                out.ordinals.extend_from_slice(picked);
-            }
+        row_groups.push(part.group);
+        match part.picked {
+            None => ordinals.extend(part.lo as u32..part.hi as u32),
+            Some(picked) => ordinals.extend_from_slice(picked),
         }
-        lo = hi;
+        selectors.extend(part.selectors());
     }
-    // `RowSelection::from_iter` merges adjacent runs of one kind.
-    out.selection = RowSelection::from_iter(selectors);
-    out
+    RowsToRead {
+        row_groups,
+        ordinals,
+        // `RowSelection::from_iter` merges adjacent runs of one kind.
+        selection: RowSelection::from_iter(selectors),
+    }
+}
+
+/// For each row group (`group_rows`: rows of each), the selection within
+/// it that reads exactly its rows among `rows` (ascending ordinals), or
+/// `None` where it holds none of them.
+pub fn group_selections(group_rows: &[u64], rows: &[u32]) -> Vec<Option<RowSelection>> {
+    group_parts(group_rows, Some(rows))
+        .map(|part| {
+            let any = part.picked.is_some_and(|p| !p.is_empty());
+            any.then(|| RowSelection::from_iter(part.selectors()))
+        })
+        .collect()
+}
+
+/// One row group's ordinals `lo..hi` and the given rows within it.
+struct GroupPart<'a> {
+    group: usize,
+    lo: u64,
+    hi: u64,
+    /// `None`: every row of the group.
+    picked: Option<&'a [u32]>,
+}
+
+impl GroupPart<'_> {
+    /// Skip/select runs over the group's rows (not merged).
+    fn selectors(&self) -> Vec<RowSelector> {
+        let Some(picked) = self.picked else {
+            return vec![RowSelector::select((self.hi - self.lo) as usize)];
+        };
+        let mut out = Vec::new();
+        let mut at = self.lo;
+        for &r in picked {
+            let r = u64::from(r);
+            if r > at {
+                out.push(RowSelector::skip((r - at) as usize));
+            }
+            out.push(RowSelector::select(1));
+            at = r + 1;
+        }
+        if self.hi > at {
+            out.push(RowSelector::skip((self.hi - at) as usize));
+        }
+        out
+    }
+}
+
+/// The row groups in order, each with the part of `rows` inside it.
+fn group_parts<'a>(
+    group_rows: &'a [u64],
+    rows: Option<&'a [u32]>,
+) -> impl Iterator<Item = GroupPart<'a>> + 'a {
+    let mut lo = 0u64;
+    group_rows.iter().enumerate().map(move |(group, &n)| {
+        let hi = lo + n;
+        let picked = rows.map(|r| {
+            &r[r.partition_point(|&x| u64::from(x) < lo)..r.partition_point(|&x| u64::from(x) < hi)]
+        });
+        let part = GroupPart {
+            group,
+            lo,
+            hi,
+            picked,
+        };
+        lo = hi;
+        part
+    })
 }
 
 #[cfg(test)]
