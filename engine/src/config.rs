@@ -39,6 +39,8 @@ pub const DEFAULT_COMPACTION_MIN_SEGMENTS: usize = 4;
 pub const DEFAULT_COMPACTION_SMALL_ROWS: u64 = 500_000;
 /// Default number of opened full-text indexes kept in memory.
 pub const DEFAULT_INDEX_CACHE_SEGMENTS: usize = 1024;
+/// Default bytes of opened full-text indexes kept in memory.
+pub const DEFAULT_INDEX_CACHE_BYTES: usize = 512 << 20;
 
 /// Configuration of an [`crate::Engine`].
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -80,6 +82,9 @@ pub struct EngineConfig {
     /// Opened full-text indexes kept in memory (least recently used out).
     /// Segments this process writes enter the cache as they are written.
     pub index_cache_segments: usize,
+    /// Bytes of opened full-text indexes kept in memory (least recently
+    /// used out; the most recent one stays even when larger).
+    pub index_cache_bytes: usize,
     /// Run flushes and compactions in the background.
     pub background_tasks: bool,
 }
@@ -102,6 +107,7 @@ impl Default for EngineConfig {
             compaction_min_segments: DEFAULT_COMPACTION_MIN_SEGMENTS,
             compaction_small_rows: DEFAULT_COMPACTION_SMALL_ROWS,
             index_cache_segments: DEFAULT_INDEX_CACHE_SEGMENTS,
+            index_cache_bytes: DEFAULT_INDEX_CACHE_BYTES,
             background_tasks: true,
         }
     }
@@ -160,6 +166,9 @@ impl EngineConfig {
         }
         if self.index_cache_segments == 0 {
             return bad("index_cache_segments must be at least 1");
+        }
+        if self.index_cache_bytes == 0 {
+            return bad("index_cache_bytes must be at least 1");
         }
         Ok(())
     }
@@ -230,6 +239,13 @@ mod tests {
                     ..EngineConfig::default()
                 },
                 "compaction_min_segments",
+            ),
+            (
+                EngineConfig {
+                    index_cache_bytes: 0,
+                    ..EngineConfig::default()
+                },
+                "index_cache_bytes",
             ),
         ];
         for (cfg, field) in cases {

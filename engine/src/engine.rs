@@ -456,13 +456,38 @@ impl Engine {
     }
 
     /// Puts `index` first in the index cache, evicting the least recently
-    /// used past the configured size.
+    /// used past the configured number of segments or bytes (the one just
+    /// put stays, however large).
     fn cache_index(&self, id: &str, index: Arc<SegmentIndex>) -> Result<()> {
         let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
         cache.retain(|(cached, _)| cached != id);
         cache.insert(0, (id.to_string(), index));
-        cache.truncate(self.inner.config.index_cache_segments);
+        let c = &self.inner.config;
+        let mut bytes = 0usize;
+        let keep = cache
+            .iter()
+            .position(|(_, index)| {
+                bytes = bytes.saturating_add(index.size_bytes());
+                bytes > c.index_cache_bytes
+            })
+            .unwrap_or(cache.len())
+            .clamp(1, c.index_cache_segments);
+        cache.truncate(keep);
         Ok(())
+    }
+
+    /// Drops the cached indexes of segments no longer in the manifest.
+    pub(crate) fn uncache_indexes(&self, ids: &[String]) -> Result<()> {
+        let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
+        cache.retain(|(cached, _)| !ids.contains(cached));
+        Ok(())
+    }
+
+    /// Ids of the segments whose indexes are cached, most recently used
+    /// first.
+    pub fn cached_indexes(&self) -> Result<Vec<String>> {
+        let cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
+        Ok(cache.iter().map(|(id, _)| id.clone()).collect())
     }
 
     /// Opens the indexes of segments just written, from the bundle bytes

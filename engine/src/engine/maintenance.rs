@@ -71,6 +71,7 @@ impl Engine {
                     s.segments.insert(m.id.clone(), Arc::new(m));
                 }
             }
+            self.uncache_indexes(&removed)?;
             self.cache_new_indexes(bundles).await;
             stats.partitions += 1;
             stats.segments_merged += group.len();

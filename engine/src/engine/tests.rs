@@ -700,9 +700,70 @@ async fn flushed_and_compacted_indexes_are_searched_without_reading_them_back() 
 
     let stats = engine.compact().await.unwrap();
     assert!(stats.segments_written >= 1, "{stats:?}");
+    // The indexes of the merged segments left the cache with them.
+    let live: Vec<String> = engine
+        .snapshot()
+        .unwrap()
+        .segments
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let cached = engine.cached_indexes().unwrap();
+    assert!(cached.iter().all(|id| live.contains(id)), "{cached:?}");
+    assert_eq!(cached.len(), live.len());
     remove_bundles().await;
     for q in ["timeout", "cache AND NOT miss"] {
         assert_eq!(selected(q).await, brute_force_matches(&records, q), "{q}");
+    }
+}
+
+/// The index cache holds at most `index_cache_bytes` of indexes (bundle
+/// sizes from the manifest), keeps the most recently used one even when
+/// it alone is larger, and searches past it read the evicted bundles back.
+#[tokio::test]
+async fn index_cache_keeps_to_its_byte_budget() {
+    for budget_in_bundles in [0usize, 2, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, records) = half_flushed(dir.path()).await;
+        engine.flush().await.unwrap();
+        let mut sizes: Vec<(String, u64)> = engine
+            .snapshot()
+            .unwrap()
+            .segments
+            .iter()
+            .map(|s| (s.id.clone(), s.index_bytes))
+            .collect();
+        assert!(sizes.len() > 3, "{} segments", sizes.len());
+        sizes.sort_by_key(|(_, b)| std::cmp::Reverse(*b));
+        let budget = sizes[..budget_in_bundles]
+            .iter()
+            .map(|(_, b)| *b as usize)
+            .sum::<usize>()
+            .max(1);
+        engine.close().await.unwrap();
+        let engine = Engine::open(EngineConfig {
+            index_cache_bytes: budget,
+            ..config(dir.path())
+        })
+        .await
+        .unwrap();
+        for q in ["timeout", "\"connection refused\"", "cache AND NOT miss"] {
+            let (from_index, _) = selected_rows(&engine, q).await;
+            assert_eq!(from_index, brute_force_matches(&records, q), "{q}");
+            let cached = engine.cached_indexes().unwrap();
+            let bytes: u64 = cached
+                .iter()
+                .map(|id| sizes.iter().find(|(s, _)| s == id).unwrap().1)
+                .sum();
+            assert!(!cached.is_empty());
+            assert!(
+                cached.len() == 1 || bytes as usize <= budget,
+                "{} indexes of {bytes} bytes cached under a budget of {budget}",
+                cached.len()
+            );
+            // Any budget of at least the n largest bundles holds n.
+            assert!(cached.len() >= budget_in_bundles.max(1), "{cached:?}");
+        }
     }
 }
 

@@ -83,6 +83,16 @@ impl Target {
     }
 }
 
+/// The configuration a local bulk load opens the engine with: it never
+/// searches, so it keeps no more than one opened index in memory (the
+/// indexes it writes would otherwise stay cached for searches that never
+/// come).
+fn bulk_load_config(cfg: &ServerConfig) -> ServerConfig {
+    let mut cfg = cfg.clone();
+    cfg.engine.index_cache_segments = 1;
+    cfg
+}
+
 /// Totals of one ingest run.
 #[derive(Debug, Default)]
 struct Totals {
@@ -103,7 +113,7 @@ pub async fn run(
     let mut target = match &server {
         Some(url) => Target::Remote(Client::connect(url).await?),
         None => Target::Local {
-            engine: open_engine(&cfg).await?,
+            engine: open_engine(&bulk_load_config(&cfg)).await?,
             max_record_bytes: cfg.engine.max_record_bytes,
         },
     };
