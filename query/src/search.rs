@@ -14,7 +14,7 @@ use strata_engine::schema::col as c;
 
 use crate::pushdown::SEARCH_FUNCTION;
 use crate::scan_exec::LogsScanExec;
-pub use crate::search_bounds::time_bounds;
+pub use crate::search_bounds::{Narrowed, time_bounds};
 
 /// Default number of records a search returns.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -124,12 +124,14 @@ pub fn snapshot_seq(plan: &Arc<dyn ExecutionPlan>) -> Option<u64> {
 /// that finds fewer than `limit` records (a candidate was not a match) gives
 /// way to the next, and the last to the unbounded search. Either way the
 /// answer is the unbounded search's: a run bounded to `timestamp >= t` that
-/// finds `limit` records has found the newest `limit`.
+/// finds `limit` records has found the newest `limit`. Where the indexes
+/// select fewer than `limit` rows in all, the one run is bounded to their
+/// span, which holds every match.
 pub async fn search(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResult> {
     for bounded in time_bounds(ctx, p).await? {
-        let result = run(ctx, &bounded).await?;
+        let result = run(ctx, &bounded.params).await?;
         let rows: usize = result.batches.iter().map(RecordBatch::num_rows).sum();
-        if rows >= p.limit {
+        if rows >= p.limit || bounded.complete {
             return Ok(result);
         }
     }

@@ -37,6 +37,15 @@ const ROW_BOUND_MIN_CANDIDATES: usize = 4;
 /// further step asks twice as many.
 const FIRST_STEP_SEGMENTS: usize = 4;
 
+/// A search narrowed in time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Narrowed {
+    pub params: SearchParams,
+    /// The narrowed window holds every match, so its answer is the search's
+    /// even when it has fewer than `limit` records.
+    pub complete: bool,
+}
+
 /// The narrowed searches [`search`](crate::search::search) tries before
 /// `p` itself: `p` bounded in time, tightest first, to the `limit`-th
 /// newest (oldest) candidate row (when the newest chunks hold many more
@@ -49,7 +58,12 @@ const FIRST_STEP_SEGMENTS: usize = 4;
 /// bound is exactly the `limit`-th match's timestamp. Segments are asked
 /// newest (oldest) first, in growing steps, until they hold `limit`
 /// candidates: older ones are never looked at.
-pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<SearchParams>> {
+///
+/// When every index was asked and fewer than `limit` rows are candidates
+/// (a trace id, a rare term), the candidates hold every match: the one
+/// narrowed search is to the span of the chunks holding them, and it is
+/// [complete](Narrowed::complete).
+pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<Narrowed>> {
     let provider = ctx.table_provider("logs").await?;
     let Some(logs) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<LogsTableProvider>()
     else {
@@ -78,7 +92,15 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<S
         taken += 1;
     }
     if seen < p.limit {
-        return Ok(Vec::new()); // fewer candidates than the limit: no bound
+        // Every index was asked (the pre-pass stops short of the last only
+        // with `limit` candidates), and candidates include every match.
+        let (lo, hi) = chunks.iter().fold((i64::MAX, i64::MIN), |(lo, hi), c| {
+            (lo.min(c.lo), hi.max(c.hi))
+        });
+        return Ok(vec![Narrowed {
+            params: spanned(p, lo, hi),
+            complete: true,
+        }]);
     }
     let mut bounds = Vec::new();
     // Only where the candidates are matches: where a phrase was left
@@ -92,7 +114,26 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<S
     if taken < chunks.len() || pre.asked < pre.order.len() {
         bounds.push(bound);
     }
-    Ok(bounds.into_iter().map(|b| narrowed(p, b)).collect())
+    Ok(bounds
+        .into_iter()
+        .map(|b| Narrowed {
+            params: narrowed(p, b),
+            complete: false,
+        })
+        .collect())
+}
+
+/// `p` limited to records in `lo..=hi` (none when `lo > hi`).
+fn spanned(p: &SearchParams, lo: i64, hi: i64) -> SearchParams {
+    let mut bounded = p.clone();
+    let (start, end) = if lo > hi {
+        (0, 0)
+    } else {
+        (lo, hi.saturating_add(1))
+    };
+    bounded.start_us = Some(p.start_us.map_or(start, |s| s.max(start)));
+    bounded.end_us = Some(p.end_us.map_or(end, |e| e.min(end)));
+    bounded
 }
 
 /// `p` limited to records at or after `bound` (oldest first: at or before).

@@ -165,6 +165,8 @@ async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
             let first = bounds
                 .first()
                 .unwrap_or_else(|| panic!("no bound for {p:?}"));
+            assert!(!first.complete);
+            let first = &first.params;
             if oldest_first {
                 assert_eq!(first.end_us, Some(stamps[limit - 1] + 1), "{p:?}");
                 assert_eq!(first.start_us, None);
@@ -182,4 +184,76 @@ async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
             );
         }
     }
+}
+
+/// A search whose indexes select fewer rows than its limit (a trace id, a
+/// word found nowhere) runs once, over the span of the chunks holding its
+/// candidates, and still finds every match, newest or oldest first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fewer_matches_than_the_limit_are_found_in_one_run_over_their_span() {
+    let records = strata_tests::corpus(N, 8 * 3_600_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
+    for chunk in records[..N * 3 / 4].chunks(N / 4) {
+        engine.ingest(chunk).await.unwrap();
+        engine.flush().await.unwrap();
+    }
+    engine.ingest(&records[N * 3 / 4..]).await.unwrap();
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    let trace_after = |i: usize| {
+        let r = records[i..].iter().find(|r| r.trace_id.is_some());
+        r.and_then(|r| r.trace_id.clone()).expect("a traced record")
+    };
+    // one trace in the segments, one in the memtable
+    for (trace, in_segments) in [(trace_after(N / 10), true), (trace_after(N - 50), false)] {
+        for oldest_first in [false, true] {
+            let mut matching: Vec<&StructuredLog> = records
+                .iter()
+                .filter(|r| r.trace_id.as_ref() == Some(&trace))
+                .collect();
+            matching.sort_by(|x, y| {
+                let t = x.timestamp_us.cmp(&y.timestamp_us);
+                let t = if oldest_first { t } else { t.reverse() };
+                t.then(x.log_id.cmp(&y.log_id))
+            });
+            let p = SearchParams {
+                query: format!("trace_id:{trace}"),
+                limit: 100,
+                oldest_first,
+                ..SearchParams::default()
+            };
+            assert!(matching.len() < p.limit, "{} matches", matching.len());
+            let bounds = time_bounds(&ctx, &p).await.unwrap();
+            assert_eq!(bounds.len(), 1, "{bounds:?}");
+            assert!(bounds[0].complete, "{bounds:?}");
+            let (start, end) = (bounds[0].params.start_us, bounds[0].params.end_us);
+            let (start, end) = (start.unwrap(), end.unwrap());
+            assert!(
+                matching
+                    .iter()
+                    .all(|r| r.timestamp_us >= start && r.timestamp_us < end),
+                "{p:?}: [{start}, {end})"
+            );
+            // narrower than the corpus
+            assert!(start > records[0].timestamp_us || end <= records[N - 1].timestamp_us);
+            let got = search(&ctx, &p).await.unwrap();
+            let want: Vec<String> = matching.iter().map(|r| r.log_id.clone()).collect();
+            assert_eq!(strings(&got.batches, "log_id"), want, "{p:?}");
+            if in_segments {
+                assert!(got.stats.segments_pruned_by_stats > 0, "{:?}", got.stats);
+            }
+        }
+    }
+    // No candidate anywhere: one complete run over an empty window.
+    let p = SearchParams {
+        query: "nosuchwordanywhere".into(),
+        limit: 10,
+        ..SearchParams::default()
+    };
+    let bounds = time_bounds(&ctx, &p).await.unwrap();
+    assert_eq!(bounds.len(), 1, "{bounds:?}");
+    assert!(bounds[0].complete);
+    let got = search(&ctx, &p).await.unwrap();
+    assert!(strings(&got.batches, "log_id").is_empty());
+    assert_eq!(got.stats.segments_scanned, 0, "{:?}", got.stats);
 }
