@@ -70,6 +70,8 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<N
         return Ok(Vec::new());
     };
     let mut pre = PrePass::new(logs.engine(), p)?;
+    // The first step also asks the memtable, segments or not.
+    pre.ask(FIRST_STEP_SEGMENTS).await?;
     while pre.candidates() < p.limit && pre.asked < pre.order.len() {
         let step = FIRST_STEP_SEGMENTS.max(pre.asked);
         pre.ask(step).await?;

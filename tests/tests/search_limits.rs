@@ -257,3 +257,35 @@ async fn fewer_matches_than_the_limit_are_found_in_one_run_over_their_span() {
     assert!(strings(&got.batches, "log_id").is_empty());
     assert_eq!(got.stats.segments_scanned, 0, "{:?}", got.stats);
 }
+
+/// With every record still in the memtable (no segment yet), a search
+/// finds its matches there: the pre-pass asks the memtable even when there
+/// is no segment to ask.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_of_the_memtable_alone_finds_its_matches() {
+    let records = strata_tests::corpus(2_000, 3_600_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
+    engine.ingest(&records).await.unwrap();
+    assert_eq!(engine.stats().unwrap().segments, 0);
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    for (query, limit) in [("completed", 5), ("completed", 5_000), ("nosuchword", 5)] {
+        let mut want: Vec<&StructuredLog> = records
+            .iter()
+            .filter(|r| has_word(&r.message, query))
+            .collect();
+        want.sort_by(|x, y| {
+            y.timestamp_us
+                .cmp(&x.timestamp_us)
+                .then(x.log_id.cmp(&y.log_id))
+        });
+        let want: Vec<String> = want.iter().take(limit).map(|r| r.log_id.clone()).collect();
+        let p = SearchParams {
+            query: query.into(),
+            limit,
+            ..SearchParams::default()
+        };
+        let got = search(&ctx, &p).await.unwrap();
+        assert_eq!(strings(&got.batches, "log_id"), want, "{p:?}");
+    }
+}
