@@ -31,6 +31,7 @@ pub mod search;
 mod search_bounds;
 pub mod shell;
 pub mod table_provider;
+pub mod table_schema;
 pub mod templates_table;
 pub mod udf;
 

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::array::{Array, AsArray, RecordBatch, StringViewArray};
 use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
@@ -98,9 +98,9 @@ impl ScopeRows {
         for b in &self.batches {
             let t = b.column(0).as_primitive::<TimestampMicrosecondType>();
             let id = b.column(1).as_primitive::<Int64Type>();
-            let s = |i: usize| b.column(i).as_string::<i32>();
+            let s = |i: usize| b.column(i).as_string_view();
             let (level, service, exec, etype, msg) = (s(2), s(3), s(4), s(5), s(6));
-            fn opt(a: &StringArray, i: usize) -> Option<&str> {
+            fn opt(a: &StringViewArray, i: usize) -> Option<&str> {
                 a.is_valid(i).then(|| a.value(i))
             }
             for i in 0..b.num_rows() {

@@ -22,13 +22,13 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
-use strata_engine::schema::logs_schema;
 use strata_engine::segment::row_selection::group_selections;
 use strata_engine::{Engine, SegmentScan};
 
 use crate::engine_err;
 use crate::pushdown;
 use crate::scan_exec::LogsScanExec;
+use crate::table_schema::{table_schema, to_table_batch};
 
 /// The `logs` table over an engine: a snapshot of segments plus memtable.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ fn partitioned_file(s: &SegmentScan) -> PartitionedFile {
 #[async_trait]
 impl TableProvider for LogsTableProvider {
     fn schema(&self) -> SchemaRef {
-        logs_schema()
+        table_schema()
     }
 
     fn table_type(&self) -> TableType {
@@ -93,7 +93,7 @@ impl TableProvider for LogsTableProvider {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let schema = logs_schema();
+        let schema = table_schema();
         let predicate = pushdown::to_predicate(filters)?;
         let snapshot = self.engine.snapshot().map_err(engine_err)?;
         let plan = self
@@ -140,8 +140,13 @@ impl TableProvider for LogsTableProvider {
             children.push(DataSourceExec::from_data_source(config));
         }
         if !plan.memtable.is_empty() {
+            let memtable = plan
+                .memtable
+                .iter()
+                .map(to_table_batch)
+                .collect::<Result<Vec<_>>>()?;
             let mem = MemorySourceConfig::try_new(
-                std::slice::from_ref(&plan.memtable),
+                std::slice::from_ref(&memtable),
                 schema.clone(),
                 projection.cloned(),
             )?

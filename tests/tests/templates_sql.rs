@@ -35,7 +35,7 @@ async fn every_row_gets_a_stable_template_and_sql_sees_them() {
     for b in &rows {
         let canon = b.column(3).as_primitive::<Int64Type>();
         let text = |c: usize, i: usize| {
-            let a = b.column(c).as_string::<i32>();
+            let a = b.column(c).as_string_view();
             if a.is_null(i) {
                 String::new()
             } else {
@@ -127,9 +127,9 @@ async fn pattern_table_functions_match_brute_force_counts() {
     let mut errors = 0i64;
     let mut executions: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for b in &rows {
-        let exec = b.column(0).as_string::<i32>();
+        let exec = b.column(0).as_string_view();
         let canon = b.column(2).as_primitive::<Int64Type>();
-        let level = b.column(3).as_string::<i32>();
+        let level = b.column(3).as_string_view();
         for i in 0..b.num_rows() {
             *per_template.entry(canon.value(i)).or_default() += 1;
             if matches!(level.value(i), "error" | "fatal") {

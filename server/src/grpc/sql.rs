@@ -7,6 +7,7 @@ use futures::StreamExt;
 use strata_proto::v1::SqlResponse;
 use strata_query::datafusion::execution::SendableRecordBatchStream;
 use strata_query::datafusion::prelude::{SQLOptions, SessionContext};
+use strata_query::table_schema::{cast_to, without_views};
 use tokio::sync::mpsc;
 use tonic::Status;
 
@@ -49,7 +50,8 @@ async fn pump(
     mut batches: SendableRecordBatchStream,
     tx: mpsc::Sender<Result<SqlResponse, Status>>,
 ) {
-    let schema = batches.schema();
+    // Strings go out as Utf8, which every Arrow reader knows.
+    let schema = without_views(&batches.schema());
     let mut writer = match StreamWriter::try_new(Vec::new(), &schema) {
         Ok(w) => w,
         Err(e) => {
@@ -59,7 +61,7 @@ async fn pump(
     };
     let mut pending = drain(&mut writer);
     while let Some(next) = batches.next().await {
-        let batch = match next {
+        let batch = match next.and_then(|b| cast_to(&b, &schema)) {
             Ok(b) => b,
             Err(e) => {
                 let _ = tx.send(Err(query_status(&e))).await;
