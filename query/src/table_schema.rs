@@ -15,18 +15,21 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::error::Result;
 use strata_engine::schema::logs_schema;
 
-static TABLE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let base = logs_schema();
-    let fields: Vec<Field> = base
+static TABLE_SCHEMA: LazyLock<SchemaRef> =
+    LazyLock::new(|| retyped(&logs_schema(), &DataType::Utf8, DataType::Utf8View));
+
+/// `schema` with its columns of type `from` as `to`.
+fn retyped(schema: &Schema, from: &DataType, to: DataType) -> SchemaRef {
+    let fields: Vec<Field> = schema
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            t if t == from => f.as_ref().clone().with_data_type(to.clone()),
             _ => f.as_ref().clone(),
         })
         .collect();
-    Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()))
-});
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
 
 /// The `logs` table's schema.
 pub fn table_schema() -> SchemaRef {
@@ -37,15 +40,7 @@ pub fn table_schema() -> SchemaRef {
 /// results as Arrow IPC (the `Sql` RPC) receive, since not every Arrow
 /// reader knows view types.
 pub fn without_views(schema: &Schema) -> SchemaRef {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+    retyped(schema, &DataType::Utf8View, DataType::Utf8)
 }
 
 /// `batch` cast to `schema` (from [`without_views`] of its schema).

@@ -5,7 +5,7 @@
 //! itself to falls among ties), and a small limit on a common term reads
 //! only the newest segments.
 
-use strata_engine::StructuredLog;
+use strata_engine::{Engine, StructuredLog};
 use strata_query::search::{SearchParams, search, time_bounds};
 use strata_query::{QueryConfig, session};
 use strata_tests::{has_phrase, has_word, strings};
@@ -35,15 +35,22 @@ async fn limited_searches_equal_a_brute_force_sort_among_tied_timestamps() {
     limited_searches_over(records).await;
 }
 
-async fn limited_searches_over(records: Vec<StructuredLog>) {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = strata_tests::open_test_engine(dir.path()).await;
-    // segments for the first three quarters, the rest in the memtable
+/// An engine on `dir` holding `records` (`N` of them): the first three
+/// quarters flushed to segments, a quarter at a time, the rest in the
+/// memtable.
+async fn three_quarters_flushed(dir: &std::path::Path, records: &[StructuredLog]) -> Engine {
+    let engine = strata_tests::open_test_engine(dir).await;
     for chunk in records[..N * 3 / 4].chunks(N / 4) {
         engine.ingest(chunk).await.unwrap();
         engine.flush().await.unwrap();
     }
     engine.ingest(&records[N * 3 / 4..]).await.unwrap();
+    engine
+}
+
+async fn limited_searches_over(records: Vec<StructuredLog>) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = three_quarters_flushed(dir.path(), &records).await;
     assert!(engine.stats().unwrap().segments >= 8);
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
 
@@ -193,12 +200,7 @@ async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
 async fn fewer_matches_than_the_limit_are_found_in_one_run_over_their_span() {
     let records = strata_tests::corpus(N, 8 * 3_600_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let engine = strata_tests::open_test_engine(dir.path()).await;
-    for chunk in records[..N * 3 / 4].chunks(N / 4) {
-        engine.ingest(chunk).await.unwrap();
-        engine.flush().await.unwrap();
-    }
-    engine.ingest(&records[N * 3 / 4..]).await.unwrap();
+    let engine = three_quarters_flushed(dir.path(), &records).await;
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     let trace_after = |i: usize| {
         let r = records[i..].iter().find(|r| r.trace_id.is_some());
