@@ -4,9 +4,35 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+/// A server process that is killed when dropped, so a failing test does
+/// not leave it running.
+pub struct Server(Child);
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `strata serve` on a free loopback port over `data`; returns the
 /// process and the server URL (read from its first stdout line).
-pub fn start_server(data: &Path) -> (Child, String) {
+pub fn start_server(data: &Path) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
@@ -24,5 +50,5 @@ pub fn start_server(data: &Path) -> (Child, String) {
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    (child, format!("http://{addr}"))
+    (Server(child), format!("http://{addr}"))
 }
