@@ -33,6 +33,12 @@ use crate::table_provider::LogsTableProvider;
 /// little more than `limit` candidates and are read nearly whole anyway.
 const ROW_BOUND_MIN_CANDIDATES: usize = 4;
 
+/// Where candidates are not all matches (a phrase checked on Parquet), the
+/// row bound is taken at this many times `limit` candidates, so the run it
+/// bounds still finds `limit` matches when at least that share of the
+/// candidates match (else it gives way to the next bound).
+const INEXACT_RANK_FACTOR: usize = 2;
+
 /// Segments whose indexes the first step of the pre-pass asks; each
 /// further step asks twice as many.
 const FIRST_STEP_SEGMENTS: usize = 4;
@@ -55,7 +61,9 @@ pub struct Narrowed {
 ///
 /// Candidates are the rows the indexes select for the query and the
 /// agent, so where those are exact (terms, prefixes, raw fields) the first
-/// bound is exactly the `limit`-th match's timestamp. Segments are asked
+/// bound is exactly the `limit`-th match's timestamp; where they are not
+/// (phrases, checked on Parquet) it is the
+/// `INEXACT_RANK_FACTOR × limit`-th candidate's. Segments are asked
 /// newest (oldest) first, in growing steps, until they hold `limit`
 /// candidates: older ones are never looked at.
 ///
@@ -73,6 +81,16 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<N
     // The first step also asks the memtable, segments or not.
     pre.ask(FIRST_STEP_SEGMENTS).await?;
     while pre.candidates() < p.limit && pre.asked < pre.order.len() {
+        let step = FIRST_STEP_SEGMENTS.max(pre.asked);
+        pre.ask(step).await?;
+    }
+    // The rank of the candidate the row bound is taken at.
+    let rank = if pre.exact() {
+        p.limit
+    } else {
+        INEXACT_RANK_FACTOR * p.limit
+    };
+    while pre.candidates() < rank && pre.asked < pre.order.len() {
         let step = FIRST_STEP_SEGMENTS.max(pre.asked);
         pre.ask(step).await?;
     }
@@ -105,11 +123,18 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<N
         }]);
     }
     let mut bounds = Vec::new();
-    // Only where the candidates are matches: where a phrase was left
-    // unchecked, the `limit`-th candidate may lie past the `limit`-th match.
-    if pre.exact() && seen >= ROW_BOUND_MIN_CANDIDATES * p.limit {
-        let taken: Vec<Source> = chunks[..taken].iter().map(|c| c.source).collect();
-        if let Some(b) = pre.row_bound(&taken).await?.filter(|&b| b != bound) {
+    if seen >= ROW_BOUND_MIN_CANDIDATES * p.limit {
+        // The fewest chunks holding `rank` candidates.
+        let (mut held, mut n) = (0usize, 0usize);
+        for chunk in &chunks {
+            if held >= rank {
+                break;
+            }
+            held += chunk.candidates;
+            n += 1;
+        }
+        let ranked: Vec<Source> = chunks[..n].iter().map(|c| c.source).collect();
+        if let Some(b) = pre.row_bound(&ranked, rank).await?.filter(|&b| b != bound) {
             bounds.push(b);
         }
     }
@@ -312,14 +337,14 @@ impl<'a> PrePass<'a> {
         }
     }
 
-    /// The timestamp of the `limit`-th newest (oldest) candidate: at least
-    /// `limit` candidates lie at or after (before) it. The `taken` chunks
-    /// hold `limit` candidates; the other chunks (asked now if need be) are
+    /// The timestamp of the `rank`-th newest (oldest) candidate: at least
+    /// `rank` candidates lie at or after (before) it. The `taken` chunks
+    /// hold `rank` candidates; the other chunks (asked now if need be) are
     /// looked at only where their span reaches past the bound the taken
     /// ones give.
-    async fn row_bound(&mut self, taken: &[Source]) -> Result<Option<i64>> {
-        let mut stamps = self.stamps(taken).await?;
-        let Some(bound) = nth_stamp(&mut stamps, self.p) else {
+    async fn row_bound(&mut self, taken: &[Source], rank: usize) -> Result<Option<i64>> {
+        let mut stamps = self.stamps(taken, rank).await?;
+        let Some(bound) = nth_stamp(&mut stamps, rank, self.p.oldest_first) else {
             return Ok(None);
         };
         let unasked = self.order[self.asked..]
@@ -335,16 +360,16 @@ impl<'a> PrePass<'a> {
             .filter(|c| !taken.contains(&c.source) && self.reaches(c.lo, c.hi, bound))
             .map(|c| c.source)
             .collect();
-        stamps.extend(self.stamps(&more).await?);
-        Ok(nth_stamp(&mut stamps, self.p))
+        stamps.extend(self.stamps(&more, rank).await?);
+        Ok(nth_stamp(&mut stamps, rank, self.p.oldest_first))
     }
 
     /// Timestamps of the newest (oldest) `limit` candidates of each chunk
     /// that fall in the searched range. A segment's rows are sorted by
     /// time, so those are its last (first) `limit` candidates: only their
     /// timestamps are read.
-    async fn stamps(&self, sources: &[Source]) -> Result<Vec<i64>> {
-        let (limit, oldest_first) = (self.p.limit, self.p.oldest_first);
+    async fn stamps(&self, sources: &[Source], limit: usize) -> Result<Vec<i64>> {
+        let oldest_first = self.p.oldest_first;
         let ends = move |n: usize| {
             if oldest_first {
                 0..n.min(limit)
@@ -389,10 +414,10 @@ fn segment_candidates(s: &SegmentScan) -> usize {
     s.rows.as_ref().map_or(s.meta.rows as usize, Vec::len)
 }
 
-/// The `limit`-th newest (oldest) of `stamps`, if there are that many.
-fn nth_stamp(stamps: &mut [i64], p: &SearchParams) -> Option<i64> {
-    let n = p.limit.checked_sub(1).filter(|&n| n < stamps.len())?;
-    Some(if p.oldest_first {
+/// The `rank`-th newest (oldest) of `stamps`, if there are that many.
+fn nth_stamp(stamps: &mut [i64], rank: usize, oldest_first: bool) -> Option<i64> {
+    let n = rank.checked_sub(1).filter(|&n| n < stamps.len())?;
+    Some(if oldest_first {
         *stamps.select_nth_unstable(n).1
     } else {
         *stamps.select_nth_unstable_by(n, |a, b| b.cmp(a)).1

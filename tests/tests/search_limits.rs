@@ -193,6 +193,54 @@ async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
     }
 }
 
+/// A phrase's candidates are checked on Parquet, so its row bound is taken
+/// at twice the limit: it lies at or before the `limit`-th match, so the run
+/// it bounds finds the `limit` newest (oldest), and it is tighter than the
+/// span of the newest segment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phrase_is_bounded_to_the_row_too() {
+    let records = strata_tests::corpus(N, 8 * 3_600_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
+    for chunk in records.chunks(N / 2) {
+        engine.ingest(chunk).await.unwrap();
+        engine.flush().await.unwrap();
+    }
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    let words = ["prompt", "tokens"];
+    let mut matching: Vec<&StructuredLog> = records
+        .iter()
+        .filter(|r| has_phrase(&r.message, &words))
+        .collect();
+    let limit = 3;
+    assert!(matching.len() >= 8 * limit, "{} matches", matching.len());
+    for oldest_first in [false, true] {
+        matching.sort_by(|x, y| {
+            let t = x.timestamp_us.cmp(&y.timestamp_us);
+            let t = if oldest_first { t } else { t.reverse() };
+            t.then(x.log_id.cmp(&y.log_id))
+        });
+        let p = SearchParams {
+            query: "\"prompt tokens\"".into(),
+            limit,
+            oldest_first,
+            ..SearchParams::default()
+        };
+        let bounds = time_bounds(&ctx, &p).await.unwrap();
+        assert_eq!(bounds.len(), 2, "a row bound, then the span: {bounds:?}");
+        let nth = matching[limit - 1].timestamp_us;
+        let first = &bounds[0].params;
+        if oldest_first {
+            assert!(first.end_us.unwrap() > nth, "{first:?} vs {nth}");
+        } else {
+            assert!(first.start_us.unwrap() <= nth, "{first:?} vs {nth}");
+        }
+        let got = search(&ctx, &p).await.unwrap();
+        let want: Vec<String> = matching[..limit].iter().map(|r| r.log_id.clone()).collect();
+        assert_eq!(strings(&got.batches, "log_id"), want, "{p:?}");
+    }
+}
+
 /// A search whose indexes select fewer rows than its limit (a trace id, a
 /// word found nowhere) runs once, over the span of the chunks holding its
 /// candidates, and still finds every match, newest or oldest first.
