@@ -462,18 +462,25 @@ impl Engine {
         let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
         cache.retain(|(cached, _)| cached != id);
         cache.insert(0, (id.to_string(), index));
-        let c = &self.inner.config;
-        let mut bytes = 0usize;
-        let keep = cache
-            .iter()
-            .position(|(_, index)| {
-                bytes = bytes.saturating_add(index.size_bytes());
-                bytes > c.index_cache_bytes
-            })
-            .unwrap_or(cache.len())
-            .clamp(1, c.index_cache_segments);
+        let keep = self.indexes_that_fit(cache.iter().map(|(_, index)| index.size_bytes()));
         cache.truncate(keep);
         Ok(())
+    }
+
+    /// How many indexes of `sizes` (most recent first) the cache keeps:
+    /// within `index_cache_segments` and `index_cache_bytes`, at least one.
+    fn indexes_that_fit(&self, sizes: impl ExactSizeIterator<Item = usize>) -> usize {
+        let c = &self.inner.config;
+        let n = sizes.len();
+        let mut bytes = 0usize;
+        let mut sizes = sizes;
+        sizes
+            .position(|size| {
+                bytes = bytes.saturating_add(size);
+                bytes > c.index_cache_bytes
+            })
+            .unwrap_or(n)
+            .clamp(1, c.index_cache_segments)
     }
 
     /// Drops the cached indexes of segments no longer in the manifest.
@@ -494,8 +501,11 @@ impl Engine {
     /// still in memory, and caches them: the first search after a flush or
     /// compaction then reads no bundle back from the store. A bundle that
     /// fails to open is left to [`open_index`](Self::open_index), which
-    /// reports the error to the query that needs it.
-    pub(crate) async fn cache_new_indexes(&self, bundles: Vec<(String, bytes::Bytes)>) {
+    /// reports the error to the query that needs it. Only the last bundles
+    /// that fit the cache are opened: the others would be evicted at once.
+    pub(crate) async fn cache_new_indexes(&self, mut bundles: Vec<(String, bytes::Bytes)>) {
+        let fit = self.indexes_that_fit(bundles.iter().rev().map(|(_, b)| b.len()));
+        bundles.drain(..bundles.len().saturating_sub(fit));
         let opened = tokio::task::spawn_blocking(move || {
             bundles
                 .into_iter()

@@ -79,38 +79,38 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<N
     };
     let mut pre = PrePass::new(logs.engine(), p)?;
     // The first step also asks the memtable, segments or not.
-    pre.ask(FIRST_STEP_SEGMENTS).await?;
-    while pre.candidates() < p.limit && pre.asked < pre.order.len() {
-        let step = FIRST_STEP_SEGMENTS.max(pre.asked);
-        pre.ask(step).await?;
-    }
-    // The rank of the candidate the row bound is taken at.
-    let rank = if pre.exact() {
-        p.limit
-    } else {
-        INEXACT_RANK_FACTOR * p.limit
+    // The rank of the candidate the row bound is taken at (once a segment
+    // asked is inexact, it stays so).
+    let rank = |pre: &PrePass| {
+        if pre.exact() {
+            p.limit
+        } else {
+            INEXACT_RANK_FACTOR * p.limit
+        }
     };
-    while pre.candidates() < rank && pre.asked < pre.order.len() {
+    pre.ask(FIRST_STEP_SEGMENTS).await?;
+    while pre.candidates() < rank(&pre) && pre.asked < pre.order.len() {
         let step = FIRST_STEP_SEGMENTS.max(pre.asked);
         pre.ask(step).await?;
     }
+    let rank = rank(&pre);
     let chunks = pre.chunks();
     // The fewest chunks that may hold `limit` matches; every row of them
     // lies at or after (oldest first: at or before) `bound`.
-    let (mut seen, mut bound) = (0usize, if p.oldest_first { i64::MIN } else { i64::MAX });
-    let mut taken = 0;
-    for chunk in &chunks {
-        if seen >= p.limit {
-            break;
-        }
-        seen += chunk.candidates;
-        bound = if p.oldest_first {
-            bound.max(chunk.hi)
-        } else {
-            bound.min(chunk.lo)
-        };
-        taken += 1;
-    }
+    let (taken, seen) = fewest_holding(&chunks, p.limit);
+    let bound = if p.oldest_first {
+        chunks[..taken]
+            .iter()
+            .map(|c| c.hi)
+            .max()
+            .unwrap_or(i64::MIN)
+    } else {
+        chunks[..taken]
+            .iter()
+            .map(|c| c.lo)
+            .min()
+            .unwrap_or(i64::MAX)
+    };
     if seen < p.limit {
         // Every index was asked (the pre-pass stops short of the last only
         // with `limit` candidates), and candidates include every match.
@@ -124,15 +124,7 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<N
     }
     let mut bounds = Vec::new();
     if seen >= ROW_BOUND_MIN_CANDIDATES * p.limit {
-        // The fewest chunks holding `rank` candidates.
-        let (mut held, mut n) = (0usize, 0usize);
-        for chunk in &chunks {
-            if held >= rank {
-                break;
-            }
-            held += chunk.candidates;
-            n += 1;
-        }
+        let (n, _) = fewest_holding(&chunks, rank);
         let ranked: Vec<Source> = chunks[..n].iter().map(|c| c.source).collect();
         if let Some(b) = pre.row_bound(&ranked, rank).await?.filter(|&b| b != bound) {
             bounds.push(b);
@@ -148,6 +140,20 @@ pub async fn time_bounds(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<N
             complete: false,
         })
         .collect())
+}
+
+/// How many of `chunks`, in order, first hold `n` candidates (all of them
+/// when they hold fewer), and the candidates those hold.
+fn fewest_holding(chunks: &[Chunk], n: usize) -> (usize, usize) {
+    let (mut taken, mut held) = (0, 0);
+    for chunk in chunks {
+        if held >= n {
+            break;
+        }
+        held += chunk.candidates;
+        taken += 1;
+    }
+    (taken, held)
 }
 
 /// `p` limited to records in `lo..=hi` (none when `lo > hi`).

@@ -48,6 +48,26 @@ async fn three_quarters_flushed(dir: &std::path::Path, records: &[StructuredLog]
     engine
 }
 
+/// An engine on `dir` holding `records` (`N` of them), all flushed, in
+/// two halves.
+async fn all_flushed(dir: &std::path::Path, records: &[StructuredLog]) -> Engine {
+    let engine = strata_tests::open_test_engine(dir).await;
+    for chunk in records.chunks(N / 2) {
+        engine.ingest(chunk).await.unwrap();
+        engine.flush().await.unwrap();
+    }
+    engine
+}
+
+/// `records` in search order: newest (oldest) first, ties by `log_id`.
+fn in_search_order(records: &mut [&StructuredLog], oldest_first: bool) {
+    records.sort_by(|x, y| {
+        let t = x.timestamp_us.cmp(&y.timestamp_us);
+        let t = if oldest_first { t } else { t.reverse() };
+        t.then(x.log_id.cmp(&y.log_id))
+    });
+}
+
 async fn limited_searches_over(records: Vec<StructuredLog>) {
     let dir = tempfile::tempdir().unwrap();
     let engine = three_quarters_flushed(dir.path(), &records).await;
@@ -95,14 +115,7 @@ async fn limited_searches_over(records: Vec<StructuredLog>) {
         let mut matching: Vec<&StructuredLog> = records.iter().filter(|r| oracle(r)).collect();
         assert!(!matching.is_empty(), "{base:?}");
         for oldest_first in [false, true] {
-            matching.sort_by(|x, y| {
-                let t = if oldest_first {
-                    x.timestamp_us.cmp(&y.timestamp_us)
-                } else {
-                    y.timestamp_us.cmp(&x.timestamp_us)
-                };
-                t.then(x.log_id.cmp(&y.log_id))
-            });
+            in_search_order(&mut matching, oldest_first);
             for limit in [1, 7, 100, 2_000] {
                 let p = SearchParams {
                     limit,
@@ -143,11 +156,7 @@ async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
         r.timestamp_us -= r.timestamp_us % 1_000_000; // some ties
     }
     let dir = tempfile::tempdir().unwrap();
-    let engine = strata_tests::open_test_engine(dir.path()).await;
-    for chunk in records.chunks(N / 2) {
-        engine.ingest(chunk).await.unwrap();
-        engine.flush().await.unwrap();
-    }
+    let engine = all_flushed(dir.path(), &records).await;
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     let agent = agent_of_word(&records, "completed");
     for agent_id in [None, Some(agent)] {
@@ -201,11 +210,7 @@ async fn the_row_bound_is_the_timestamp_of_the_limit_th_match() {
 async fn a_phrase_is_bounded_to_the_row_too() {
     let records = strata_tests::corpus(N, 8 * 3_600_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let engine = strata_tests::open_test_engine(dir.path()).await;
-    for chunk in records.chunks(N / 2) {
-        engine.ingest(chunk).await.unwrap();
-        engine.flush().await.unwrap();
-    }
+    let engine = all_flushed(dir.path(), &records).await;
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     let words = ["prompt", "tokens"];
     let mut matching: Vec<&StructuredLog> = records
@@ -215,11 +220,7 @@ async fn a_phrase_is_bounded_to_the_row_too() {
     let limit = 3;
     assert!(matching.len() >= 8 * limit, "{} matches", matching.len());
     for oldest_first in [false, true] {
-        matching.sort_by(|x, y| {
-            let t = x.timestamp_us.cmp(&y.timestamp_us);
-            let t = if oldest_first { t } else { t.reverse() };
-            t.then(x.log_id.cmp(&y.log_id))
-        });
+        in_search_order(&mut matching, oldest_first);
         let p = SearchParams {
             query: "\"prompt tokens\"".into(),
             limit,
@@ -261,11 +262,7 @@ async fn fewer_matches_than_the_limit_are_found_in_one_run_over_their_span() {
                 .iter()
                 .filter(|r| r.trace_id.as_ref() == Some(&trace))
                 .collect();
-            matching.sort_by(|x, y| {
-                let t = x.timestamp_us.cmp(&y.timestamp_us);
-                let t = if oldest_first { t } else { t.reverse() };
-                t.then(x.log_id.cmp(&y.log_id))
-            });
+            in_search_order(&mut matching, oldest_first);
             let p = SearchParams {
                 query: format!("trace_id:{trace}"),
                 limit: 100,
@@ -324,11 +321,7 @@ async fn a_search_of_the_memtable_alone_finds_its_matches() {
             .iter()
             .filter(|r| has_word(&r.message, query))
             .collect();
-        want.sort_by(|x, y| {
-            y.timestamp_us
-                .cmp(&x.timestamp_us)
-                .then(x.log_id.cmp(&y.log_id))
-        });
+        in_search_order(&mut want, false);
         let want: Vec<String> = want.iter().take(limit).map(|r| r.log_id.clone()).collect();
         let p = SearchParams {
             query: query.into(),
