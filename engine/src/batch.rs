@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringBuilder,
+    TimestampMicrosecondArray,
 };
 
 use crate::error::Result;
-use crate::record::StructuredLog;
+use crate::record::{ErrorInfo, StructuredLog};
 use crate::schema::logs_schema;
 
 /// Builds one `logs` batch from `records`, in their order, with a null
@@ -19,106 +19,78 @@ pub fn records_to_batch(records: &[StructuredLog]) -> Result<RecordBatch> {
 
 /// Builds one `logs` batch from `records` and their template ids (one per
 /// record, from the template miner).
+///
+/// Columns are built one at a time with buffers of exactly the size they
+/// need: the batch lives on in the memtable until it is flushed, and
+/// growing builders left up to half of every string buffer unused
+/// (BENCHMARKS.md, "Optimization round 6").
 pub fn records_to_batch_with_templates(
     records: &[StructuredLog],
     template_ids: Option<&[i64]>,
 ) -> Result<RecordBatch> {
-    let n = records.len();
-    let strings = || StringBuilder::with_capacity(n, n * 16);
-    let mut log_id = strings();
-    let mut agent_id = strings();
-    let mut execution_id = strings();
-    let mut timestamp = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-    let mut log_level = strings();
-    let mut message = StringBuilder::with_capacity(n, n * 64);
-    let mut service = strings();
-    let mut component = strings();
-    let mut trace_id = strings();
-    let mut span_id = strings();
-    let mut parent_span_id = strings();
-    let mut user_id = strings();
-    let mut workspace_id = strings();
-    let mut environment = strings();
-    let mut version = strings();
-    let mut deployment_id = strings();
-    let mut duration_ms = Float64Builder::with_capacity(n);
-    let mut memory_mb = Float64Builder::with_capacity(n);
-    let mut cpu_percent = Float64Builder::with_capacity(n);
-    let mut request_size = Int64Builder::with_capacity(n);
-    let mut response_size = Int64Builder::with_capacity(n);
-    let mut error_type = strings();
-    let mut error_message = strings();
-    let mut error_code = strings();
-    let mut is_retriable = BooleanBuilder::with_capacity(n);
-    let mut stack_trace = strings();
-    let mut attributes = strings();
-    let mut template_id = Int64Builder::with_capacity(n);
-
-    for (i, r) in records.iter().enumerate() {
-        log_id.append_value(&r.log_id);
-        agent_id.append_value(&r.agent_id);
-        execution_id.append_option(r.execution_id.as_deref());
-        timestamp.append_value(r.timestamp_us);
-        log_level.append_value(r.log_level.as_str());
-        message.append_value(&r.message);
-        service.append_option(r.service.as_deref());
-        component.append_option(r.component.as_deref());
-        trace_id.append_option(r.trace_id.as_deref());
-        span_id.append_option(r.span_id.as_deref());
-        parent_span_id.append_option(r.parent_span_id.as_deref());
-        let c = &r.context;
-        user_id.append_option(c.user_id.as_deref());
-        workspace_id.append_value(&c.workspace_id);
-        environment.append_option(c.environment.as_deref());
-        version.append_option(c.version.as_deref());
-        deployment_id.append_option(c.deployment_id.as_deref());
-        let m = &r.metrics;
-        duration_ms.append_option(m.duration_ms);
-        memory_mb.append_option(m.memory_mb);
-        cpu_percent.append_option(m.cpu_percent);
-        request_size.append_option(m.request_size_bytes);
-        response_size.append_option(m.response_size_bytes);
-        let e = r.error.as_ref();
-        error_type.append_option(e.and_then(|e| e.error_type.as_deref()));
-        error_message.append_option(e.and_then(|e| e.message.as_deref()));
-        error_code.append_option(e.and_then(|e| e.error_code.as_deref()));
-        is_retriable.append_option(e.and_then(|e| e.is_retriable));
-        stack_trace.append_option(e.and_then(|e| e.stack_trace.as_deref()));
-        attributes.append_option(r.attributes.as_deref());
-        template_id.append_option(template_ids.and_then(|t| t.get(i).copied()));
-    }
-
+    let text = |value: fn(&StructuredLog) -> Option<&str>| string_column(records, value);
+    let error = |value: fn(&ErrorInfo) -> Option<&str>| {
+        string_column(records, move |r| r.error.as_ref().and_then(value))
+    };
+    let float = |value: fn(&StructuredLog) -> Option<f64>| -> ArrayRef {
+        Arc::new(records.iter().map(value).collect::<Float64Array>())
+    };
+    let int = |value: fn(&StructuredLog) -> Option<i64>| -> ArrayRef {
+        Arc::new(records.iter().map(value).collect::<Int64Array>())
+    };
+    let timestamps: TimestampMicrosecondArray =
+        records.iter().map(|r| Some(r.timestamp_us)).collect();
+    let retriable: BooleanArray = records
+        .iter()
+        .map(|r| r.error.as_ref().and_then(|e| e.is_retriable))
+        .collect();
+    let templates: Int64Array = (0..records.len())
+        .map(|i| template_ids.and_then(|t| t.get(i).copied()))
+        .collect();
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(log_id.finish()),
-        Arc::new(agent_id.finish()),
-        Arc::new(execution_id.finish()),
-        Arc::new(timestamp.finish()),
-        Arc::new(log_level.finish()),
-        Arc::new(message.finish()),
-        Arc::new(service.finish()),
-        Arc::new(component.finish()),
-        Arc::new(trace_id.finish()),
-        Arc::new(span_id.finish()),
-        Arc::new(parent_span_id.finish()),
-        Arc::new(user_id.finish()),
-        Arc::new(workspace_id.finish()),
-        Arc::new(environment.finish()),
-        Arc::new(version.finish()),
-        Arc::new(deployment_id.finish()),
-        Arc::new(duration_ms.finish()),
-        Arc::new(memory_mb.finish()),
-        Arc::new(cpu_percent.finish()),
-        Arc::new(request_size.finish()),
-        Arc::new(response_size.finish()),
-        Arc::new(error_type.finish()),
-        Arc::new(error_message.finish()),
-        Arc::new(error_code.finish()),
-        Arc::new(is_retriable.finish()),
-        Arc::new(stack_trace.finish()),
-        Arc::new(attributes.finish()),
-        Arc::new(template_id.finish()),
+        text(|r| Some(&r.log_id)),
+        text(|r| Some(&r.agent_id)),
+        text(|r| r.execution_id.as_deref()),
+        Arc::new(timestamps.with_timezone("UTC")),
+        text(|r| Some(r.log_level.as_str())),
+        text(|r| Some(&r.message)),
+        text(|r| r.service.as_deref()),
+        text(|r| r.component.as_deref()),
+        text(|r| r.trace_id.as_deref()),
+        text(|r| r.span_id.as_deref()),
+        text(|r| r.parent_span_id.as_deref()),
+        text(|r| r.context.user_id.as_deref()),
+        text(|r| Some(&r.context.workspace_id)),
+        text(|r| r.context.environment.as_deref()),
+        text(|r| r.context.version.as_deref()),
+        text(|r| r.context.deployment_id.as_deref()),
+        float(|r| r.metrics.duration_ms),
+        float(|r| r.metrics.memory_mb),
+        float(|r| r.metrics.cpu_percent),
+        int(|r| r.metrics.request_size_bytes),
+        int(|r| r.metrics.response_size_bytes),
+        error(|e| e.error_type.as_deref()),
+        error(|e| e.message.as_deref()),
+        error(|e| e.error_code.as_deref()),
+        Arc::new(retriable),
+        error(|e| e.stack_trace.as_deref()),
+        text(|r| r.attributes.as_deref()),
+        Arc::new(templates),
     ];
     Ok(RecordBatch::try_new(logs_schema(), columns)?)
+}
+
+/// One string column of `records`, its value buffer sized exactly.
+fn string_column<'a>(
+    records: &'a [StructuredLog],
+    value: impl Fn(&'a StructuredLog) -> Option<&'a str>,
+) -> ArrayRef {
+    let bytes = records.iter().map(|r| value(r).map_or(0, str::len)).sum();
+    let mut column = StringBuilder::with_capacity(records.len(), bytes);
+    for r in records {
+        column.append_option(value(r));
+    }
+    Arc::new(column.finish())
 }
 
 /// Rows of a batch sorted by `timestamp` (stable), as a new batch.
@@ -137,6 +109,61 @@ pub fn timestamp_index() -> usize {
 mod tests {
     use super::*;
     use crate::schema::col;
+    use arrow::array::{Array, AsArray};
+
+    fn text(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
+        let c = batch.column_by_name(name).unwrap().as_string::<i32>();
+        c.is_valid(row).then(|| c.value(row).to_string())
+    }
+
+    #[test]
+    fn string_buffers_are_sized_exactly_and_hold_the_records() {
+        let records = crate::sample::generate(&crate::sample::SampleConfig::default(), 2_000);
+        let ids: Vec<i64> = (0..records.len() as i64).collect();
+        let batch = records_to_batch_with_templates(&records, Some(&ids)).unwrap();
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            if let Some(strings) = column.as_string_opt::<i32>() {
+                let values = strings.values();
+                // capacities are rounded up to 64 bytes, no further
+                assert!(
+                    values.capacity() < values.len() + 64,
+                    "{}: {} bytes allocated for {}",
+                    field.name(),
+                    values.capacity(),
+                    values.len()
+                );
+            }
+        }
+        // every record's values in its row
+        let duration = batch.column_by_name(col::DURATION_MS).unwrap();
+        let duration = duration.as_primitive::<arrow::datatypes::Float64Type>();
+        let retriable = batch
+            .column_by_name(col::IS_RETRIABLE)
+            .unwrap()
+            .as_boolean();
+        let template = batch.column_by_name(col::TEMPLATE_ID).unwrap();
+        let template = template.as_primitive::<arrow::datatypes::Int64Type>();
+        for (i, r) in records.iter().enumerate() {
+            let at = |name| text(&batch, name, i);
+            let e = r.error.as_ref();
+            assert_eq!(at(col::LOG_ID).as_deref(), Some(r.log_id.as_str()));
+            assert_eq!(at(col::LOG_LEVEL).as_deref(), Some(r.log_level.as_str()));
+            assert_eq!(at(col::MESSAGE).as_deref(), Some(r.message.as_str()));
+            assert_eq!(at(col::SERVICE), r.service);
+            assert_eq!(at(col::PARENT_SPAN_ID), r.parent_span_id);
+            assert_eq!(at(col::DEPLOYMENT_ID), r.context.deployment_id);
+            assert_eq!(at(col::ATTRIBUTES), r.attributes);
+            assert_eq!(at(col::STACK_TRACE), e.and_then(|e| e.stack_trace.clone()));
+            assert_eq!(at(col::ERROR_CODE), e.and_then(|e| e.error_code.clone()));
+            let flag = e.and_then(|e| e.is_retriable);
+            assert_eq!(retriable.is_valid(i).then(|| retriable.value(i)), flag);
+            let d = r.metrics.duration_ms;
+            assert_eq!(duration.is_valid(i).then(|| duration.value(i)), d);
+            assert_eq!(template.value(i), i as i64);
+        }
+        assert!(records.iter().any(|r| r.error.is_some()));
+        assert!(records.iter().any(|r| r.parent_span_id.is_none()));
+    }
 
     #[test]
     fn timestamp_index_matches_schema() {
