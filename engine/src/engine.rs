@@ -122,6 +122,8 @@ pub(crate) struct Inner {
     pub(crate) templates: Mutex<TemplateStore>,
     index_cache: Mutex<Vec<(String, Arc<SegmentIndex>)>>,
     closed: AtomicBool,
+    /// Woken whenever a flush has moved data out of memory.
+    flushed: tokio::sync::Notify,
     background: Mutex<Option<tokio::task::JoinHandle<()>>>,
     live: tokio::sync::broadcast::Sender<Committed>,
     /// Released by `close`, so another opener may proceed.
@@ -252,6 +254,7 @@ impl Engine {
                 templates: Mutex::new(templates),
                 index_cache: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
+                flushed: tokio::sync::Notify::new(),
                 background: Mutex::new(None),
                 live,
                 lock: Mutex::new(Some(lock)),
@@ -314,6 +317,35 @@ impl Engine {
             accepted: records.len(),
             seq,
         })
+    }
+
+    /// Waits until the unflushed data is back under `max_unflushed_bytes`,
+    /// for a caller whose ingest was refused as overloaded. With background
+    /// tasks the background flushes make the room, so ingest resumes as soon
+    /// as one flush lands while the next one runs; without them this flushes.
+    pub async fn wait_for_room(&self) -> Result<()> {
+        loop {
+            // registered before the check, so a flush landing in between wakes it
+            let flushed = self.inner.flushed.notified();
+            let unflushed = self
+                .inner
+                .state
+                .read()
+                .map_err(|_| poisoned())?
+                .unflushed_bytes();
+            if unflushed <= self.inner.config.max_unflushed_bytes {
+                return Ok(());
+            }
+            if self.inner.closed.load(Ordering::Acquire) {
+                return Err(Error::Shutdown);
+            }
+            if !self.inner.config.background_tasks {
+                self.flush().await?;
+                continue;
+            }
+            // a failing background flush retries on its own; look again
+            let _ = tokio::time::timeout(Duration::from_millis(250), flushed).await;
+        }
     }
 
     /// A consistent view of segments and memtable rows.

@@ -31,13 +31,19 @@ struct Server {
 }
 
 async fn start() -> Server {
+    start_with(|engine| EngineConfig {
+        flush_bytes: 8 << 20,
+        ..engine
+    })
+    .await
+}
+
+/// A server whose engine configuration is `engine` of the default one.
+async fn start_with(engine: impl FnOnce(EngineConfig) -> EngineConfig) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let cfg = ServerConfig {
         data_dir: dir.path().to_path_buf(),
-        engine: EngineConfig {
-            flush_bytes: 8 << 20,
-            ..EngineConfig::new(dir.path())
-        },
+        engine: engine(EngineConfig::new(dir.path())),
         ..ServerConfig::default()
     };
     let engine = Engine::open(cfg.engine.clone()).await.unwrap();
@@ -463,4 +469,61 @@ async fn ingest_search_sql_and_tail_match_an_oracle() {
         None => {}
         other => panic!("unexpected tail item after shutdown: {other:?}"),
     }
+}
+
+/// Four clients ingest 8 MB of records into a server that holds at most
+/// 0.4 MB unflushed: every call is accepted (held while flushes make room,
+/// not refused) and every record is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overloaded_server_holds_ingest_calls_until_a_flush_makes_room() {
+    let server = start_with(|engine| EngineConfig {
+        flush_bytes: 200_000,
+        max_unflushed_bytes: 400_000,
+        ..engine
+    })
+    .await;
+    let records = generate(
+        &SampleConfig {
+            total: 16_000,
+            ..SampleConfig::default()
+        },
+        16_000,
+    );
+    let clients: Vec<_> = records
+        .chunks(4_000)
+        .map(|part| {
+            let (url, part) = (server.url.clone(), part.to_vec());
+            tokio::spawn(async move {
+                let mut c = client(&url).await;
+                for chunk in part.chunks(500) {
+                    let r = c
+                        .ingest(typed(chunk))
+                        .await
+                        .unwrap_or_else(|s| panic!("refused: {s}"))
+                        .into_inner();
+                    assert_eq!(r.accepted as usize, chunk.len());
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let mut c = client(&server.url).await;
+    let counts = sql(
+        &mut c,
+        "SELECT count(*) AS n, count(DISTINCT log_id) AS ids FROM logs",
+    )
+    .await;
+    let column = |name: &str| {
+        counts[0]
+            .column_by_name(name)
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap()
+            .value(0)
+    };
+    assert_eq!((column("n"), column("ids")), (16_000, 16_000));
+    assert!(server.engine.stats().unwrap().segments > 1);
 }

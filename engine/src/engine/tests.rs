@@ -819,3 +819,55 @@ async fn row_timestamps_are_those_of_the_rows_read_back() {
         assert!(err.to_string().contains(&s.id), "{err}");
     }
 }
+
+/// Ingests `chunks` one after another, waiting for room whenever the engine
+/// refuses one as overloaded; returns how many refusals there were.
+async fn ingest_waiting(engine: &Engine, chunks: std::slice::Chunks<'_, StructuredLog>) -> usize {
+    let mut refused = 0;
+    for chunk in chunks {
+        loop {
+            match engine.ingest(chunk).await {
+                Ok(o) => {
+                    assert_eq!(o.accepted, chunk.len());
+                    break;
+                }
+                Err(Error::Overloaded(reason)) => {
+                    assert!(reason.contains("await flushing"), "{reason}");
+                    refused += 1;
+                    engine.wait_for_room().await.unwrap();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    refused
+}
+
+#[tokio::test]
+async fn an_overloaded_ingest_resumes_once_a_flush_makes_room() {
+    let records = sample(6_000);
+    for background_tasks in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(EngineConfig {
+            background_tasks,
+            flush_bytes: 200_000,
+            max_unflushed_bytes: 400_000,
+            ..EngineConfig::new(dir.path())
+        })
+        .await
+        .unwrap();
+        let refused = ingest_waiting(&engine, records.chunks(500)).await;
+        // each 500-record batch is ~0.3 MB: the cap is passed again and again
+        assert!(
+            refused >= 3,
+            "background {background_tasks}: {refused} refusals"
+        );
+        let s = engine.stats().unwrap();
+        assert!(
+            s.segments > 0,
+            "background {background_tasks}: nothing flushed"
+        );
+        assert_exactly_once(&ids(&engine).await, &records);
+        engine.close().await.unwrap();
+    }
+}

@@ -50,7 +50,7 @@ impl Target {
                     match engine.ingest(&decoded.records).await {
                         Ok(o) => return Ok((o.accepted as u64, decoded.rejections)),
                         Err(EngineError::Overloaded(_)) => {
-                            engine.flush().await?;
+                            engine.wait_for_room().await?;
                         }
                         Err(e) => return Err(e.into()),
                     }

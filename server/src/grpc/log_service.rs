@@ -3,11 +3,11 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use strata_engine::text_query::TextQuery;
-use strata_engine::{Engine, Rejection, StructuredLog, ndjson};
+use strata_engine::{Engine, Error as EngineError, Rejection, StructuredLog, ndjson};
 use strata_proto::v1::log_service_server::LogService;
 use strata_proto::v1::{
     IngestRequest, IngestResponse, LogRecord, SearchRequest, SearchResponse, SqlRequest,
@@ -22,6 +22,10 @@ use super::convert::{batch_to_proto, record_from_proto};
 use super::sql::sql_stream;
 use super::status::{engine_status, query_status};
 use super::tail::tail_stream;
+
+/// How long an ingest call waits for a flush to make room before it is
+/// refused as overloaded.
+pub const OVERLOADED_WAIT: Duration = Duration::from_secs(10);
 
 /// Limits of the service.
 #[derive(Debug, Clone)]
@@ -109,13 +113,22 @@ impl LogServiceImpl {
         Ok((records, rejections))
     }
 
+    /// Stores `records`. While too much data awaits flushing, the call is
+    /// held until a flush makes room (for up to [`OVERLOADED_WAIT`]) rather
+    /// than refused at once: a client then sees backpressure as latency, not
+    /// as RESOURCE_EXHAUSTED and a backoff that leaves the server idle.
     async fn store(&self, records: &[StructuredLog]) -> Result<u64, Status> {
-        let outcome = self
-            .engine
-            .ingest(records)
-            .await
-            .map_err(|e| engine_status(&e))?;
-        Ok(outcome.accepted as u64)
+        let deadline = tokio::time::Instant::now() + OVERLOADED_WAIT;
+        loop {
+            match self.engine.ingest(records).await {
+                Ok(outcome) => return Ok(outcome.accepted as u64),
+                Err(EngineError::Overloaded(_)) if tokio::time::Instant::now() < deadline => {
+                    // an error here (shutdown) is the next ingest's answer
+                    let _ = tokio::time::timeout_at(deadline, self.engine.wait_for_room()).await;
+                }
+                Err(e) => return Err(engine_status(&e)),
+            }
+        }
     }
 
     fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Status> {
