@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::compute::interleave_record_batch;
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::compute::{interleave, interleave_record_batch};
 use arrow::datatypes::TimestampMicrosecondType;
 use object_store::ObjectStoreExt;
 
@@ -98,8 +98,14 @@ pub(crate) async fn build_segments(
     layout: SegmentLayout,
 ) -> Result<Vec<SegmentFiles>> {
     tokio::task::spawn_blocking(move || {
-        let refs: Vec<&RecordBatch> = batches.iter().collect();
         let parts = partition(&batches)?;
+        if let [(ws, positions)] = parts.as_slice() {
+            // one partition (always so in a compaction): its copy can free
+            // the inputs as it goes
+            let part = interleave_consuming(batches, positions)?;
+            return Ok(vec![write_segment(&part, ws, &layout)?]);
+        }
+        let refs: Vec<&RecordBatch> = batches.iter().collect();
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, parts.len().max(1));
@@ -135,6 +141,31 @@ pub(crate) async fn build_segments(
         what: "segment build".into(),
         reason: format!("task failed: {e}"),
     })?
+}
+
+/// The rows of `batches` at `positions`, as one batch, built a column at a
+/// time: each input column is dropped once its output column is built, so
+/// where the inputs are owned here alone (a compaction's segments read back)
+/// the peak is near one copy of the rows rather than two.
+pub(crate) fn interleave_consuming(
+    batches: Vec<RecordBatch>,
+    positions: &[(usize, usize)],
+) -> Result<RecordBatch> {
+    let Some(schema) = batches.first().map(|b| b.schema()) else {
+        return Ok(RecordBatch::new_empty(crate::schema::logs_schema()));
+    };
+    let mut inputs: Vec<std::vec::IntoIter<ArrayRef>> = batches
+        .into_iter()
+        .map(|b| b.into_parts().1.into_iter())
+        .collect();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for _ in schema.fields() {
+        // the next column of every batch, taken out of it
+        let column: Vec<ArrayRef> = inputs.iter_mut().filter_map(Iterator::next).collect();
+        let refs: Vec<&dyn Array> = column.iter().map(|a| a.as_ref()).collect();
+        columns.push(interleave(&refs, positions)?);
+    }
+    Ok(RecordBatch::try_new(schema, columns)?)
 }
 
 impl Engine {
@@ -237,5 +268,38 @@ impl Engine {
             segments,
             flushed_seq: last,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::records_to_batch;
+    use crate::sample::{SampleConfig, generate};
+
+    #[test]
+    fn interleave_consuming_builds_the_same_batch_as_interleave_record_batch() {
+        let records = generate(&SampleConfig::default(), 3_000);
+        let batches: Vec<RecordBatch> = records
+            .chunks(700)
+            .map(|c| records_to_batch(c).unwrap())
+            .collect();
+        let refs: Vec<&RecordBatch> = batches.iter().collect();
+        let parts = partition(&batches).unwrap();
+        assert!(parts.len() > 1);
+        let mut all: Vec<(usize, usize)> = Vec::new();
+        for (_, positions) in &parts {
+            let expected = interleave_record_batch(&refs, positions).unwrap();
+            let got = interleave_consuming(batches.clone(), positions).unwrap();
+            assert_eq!(got, expected);
+            all.extend(positions);
+        }
+        // every row, from every batch, in partition order
+        all.reverse();
+        let got = interleave_consuming(batches.clone(), &all).unwrap();
+        assert_eq!(got, interleave_record_batch(&refs, &all).unwrap());
+        assert_eq!(got.num_rows(), records.len());
+        let empty = interleave_consuming(Vec::new(), &[]).unwrap();
+        assert_eq!(empty.num_rows(), 0);
     }
 }

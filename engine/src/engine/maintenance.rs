@@ -73,6 +73,12 @@ impl Engine {
             }
             self.uncache_indexes(&removed)?;
             self.cache_new_indexes(bundles).await;
+            tracing::debug!(
+                workspace = %group[0].workspace_id,
+                merged = group.len(),
+                rows = group.iter().map(|m| m.rows).sum::<u64>(),
+                "compacted"
+            );
             stats.partitions += 1;
             stats.segments_merged += group.len();
         }
