@@ -289,12 +289,7 @@ impl Engine {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Shutdown);
         }
-        let unflushed = self
-            .inner
-            .state
-            .read()
-            .map_err(|_| poisoned())?
-            .unflushed_bytes();
+        let unflushed = self.unflushed_bytes()?;
         if unflushed > self.inner.config.max_unflushed_bytes {
             return Err(Error::Overloaded(format!(
                 "{unflushed} bytes await flushing (limit {})",
@@ -327,13 +322,7 @@ impl Engine {
         loop {
             // registered before the check, so a flush landing in between wakes it
             let flushed = self.inner.flushed.notified();
-            let unflushed = self
-                .inner
-                .state
-                .read()
-                .map_err(|_| poisoned())?
-                .unflushed_bytes();
-            if unflushed <= self.inner.config.max_unflushed_bytes {
+            if self.unflushed_bytes()? <= self.inner.config.max_unflushed_bytes {
                 return Ok(());
             }
             if self.inner.closed.load(Ordering::Acquire) {
@@ -346,6 +335,16 @@ impl Engine {
             // a failing background flush retries on its own; look again
             let _ = tokio::time::timeout(Duration::from_millis(250), flushed).await;
         }
+    }
+
+    /// Bytes of committed batches not yet in segments.
+    fn unflushed_bytes(&self) -> Result<usize> {
+        Ok(self
+            .inner
+            .state
+            .read()
+            .map_err(|_| poisoned())?
+            .unflushed_bytes())
     }
 
     /// A consistent view of segments and memtable rows.
