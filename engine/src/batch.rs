@@ -124,7 +124,7 @@ mod tests {
         for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
             if let Some(strings) = column.as_string_opt::<i32>() {
                 let values = strings.values();
-                // capacities are rounded up to 64 bytes, no further
+                // no slack beyond the allocator's rounding
                 assert!(
                     values.capacity() < values.len() + 64,
                     "{}: {} bytes allocated for {}",
@@ -134,33 +134,70 @@ mod tests {
                 );
             }
         }
-        // every record's values in its row
-        let duration = batch.column_by_name(col::DURATION_MS).unwrap();
-        let duration = duration.as_primitive::<arrow::datatypes::Float64Type>();
-        let retriable = batch
-            .column_by_name(col::IS_RETRIABLE)
-            .unwrap()
-            .as_boolean();
-        let template = batch.column_by_name(col::TEMPLATE_ID).unwrap();
+        // every record's values in its row, column by column
+        type Text = fn(&StructuredLog) -> Option<String>;
+        let texts: [(&str, Text); 20] = [
+            (col::LOG_ID, |r| Some(r.log_id.clone())),
+            (col::AGENT_ID, |r| Some(r.agent_id.clone())),
+            (col::EXECUTION_ID, |r| r.execution_id.clone()),
+            (col::LOG_LEVEL, |r| Some(r.log_level.as_str().to_string())),
+            (col::MESSAGE, |r| Some(r.message.clone())),
+            (col::SERVICE, |r| r.service.clone()),
+            (col::COMPONENT, |r| r.component.clone()),
+            (col::TRACE_ID, |r| r.trace_id.clone()),
+            (col::SPAN_ID, |r| r.span_id.clone()),
+            (col::PARENT_SPAN_ID, |r| r.parent_span_id.clone()),
+            (col::USER_ID, |r| r.context.user_id.clone()),
+            (col::WORKSPACE_ID, |r| Some(r.context.workspace_id.clone())),
+            (col::ENVIRONMENT, |r| r.context.environment.clone()),
+            (col::VERSION, |r| r.context.version.clone()),
+            (col::DEPLOYMENT_ID, |r| r.context.deployment_id.clone()),
+            (col::ERROR_TYPE, |r| r.error.as_ref()?.error_type.clone()),
+            (col::ERROR_MESSAGE, |r| r.error.as_ref()?.message.clone()),
+            (col::ERROR_CODE, |r| r.error.as_ref()?.error_code.clone()),
+            (col::STACK_TRACE, |r| r.error.as_ref()?.stack_trace.clone()),
+            (col::ATTRIBUTES, |r| r.attributes.clone()),
+        ];
+        type Float = fn(&StructuredLog) -> Option<f64>;
+        let floats: [(&str, Float); 3] = [
+            (col::DURATION_MS, |r| r.metrics.duration_ms),
+            (col::MEMORY_MB, |r| r.metrics.memory_mb),
+            (col::CPU_PERCENT, |r| r.metrics.cpu_percent),
+        ];
+        type Int = fn(&StructuredLog) -> Option<i64>;
+        let ints: [(&str, Int); 3] = [
+            (col::REQUEST_SIZE_BYTES, |r| r.metrics.request_size_bytes),
+            (col::RESPONSE_SIZE_BYTES, |r| r.metrics.response_size_bytes),
+            (col::TIMESTAMP, |r| Some(r.timestamp_us)),
+        ];
+        let column = |name: &str| batch.column_by_name(name).unwrap().clone();
+        let retriable = column(col::IS_RETRIABLE);
+        let retriable = retriable.as_boolean();
+        let template = column(col::TEMPLATE_ID);
         let template = template.as_primitive::<arrow::datatypes::Int64Type>();
         for (i, r) in records.iter().enumerate() {
-            let at = |name| text(&batch, name, i);
-            let e = r.error.as_ref();
-            assert_eq!(at(col::LOG_ID).as_deref(), Some(r.log_id.as_str()));
-            assert_eq!(at(col::LOG_LEVEL).as_deref(), Some(r.log_level.as_str()));
-            assert_eq!(at(col::MESSAGE).as_deref(), Some(r.message.as_str()));
-            assert_eq!(at(col::SERVICE), r.service);
-            assert_eq!(at(col::PARENT_SPAN_ID), r.parent_span_id);
-            assert_eq!(at(col::DEPLOYMENT_ID), r.context.deployment_id);
-            assert_eq!(at(col::ATTRIBUTES), r.attributes);
-            assert_eq!(at(col::STACK_TRACE), e.and_then(|e| e.stack_trace.clone()));
-            assert_eq!(at(col::ERROR_CODE), e.and_then(|e| e.error_code.clone()));
-            let flag = e.and_then(|e| e.is_retriable);
+            for (name, value) in &texts {
+                assert_eq!(text(&batch, name, i), value(r), "{name} of row {i}");
+            }
+            for (name, value) in &floats {
+                let c = column(name);
+                let c = c.as_primitive::<arrow::datatypes::Float64Type>();
+                assert_eq!(c.is_valid(i).then(|| c.value(i)), value(r), "{name}");
+            }
+            for (name, value) in &ints {
+                let c = arrow::compute::cast(&column(name), &arrow::datatypes::DataType::Int64);
+                let c = c.unwrap();
+                let c = c.as_primitive::<arrow::datatypes::Int64Type>();
+                assert_eq!(c.is_valid(i).then(|| c.value(i)), value(r), "{name}");
+            }
+            let flag = r.error.as_ref().and_then(|e| e.is_retriable);
             assert_eq!(retriable.is_valid(i).then(|| retriable.value(i)), flag);
-            let d = r.metrics.duration_ms;
-            assert_eq!(duration.is_valid(i).then(|| duration.value(i)), d);
             assert_eq!(template.value(i), i as i64);
         }
+        assert_eq!(
+            texts.len() + floats.len() + ints.len() + 2,
+            batch.num_columns()
+        );
         assert!(records.iter().any(|r| r.error.is_some()));
         assert!(records.iter().any(|r| r.parent_span_id.is_none()));
     }

@@ -124,6 +124,8 @@ pub(crate) struct Inner {
     closed: AtomicBool,
     /// Woken whenever a flush has moved data out of memory.
     flushed: tokio::sync::Notify,
+    /// Set while background flushes fail (cleared by the next that lands).
+    flush_failing: AtomicBool,
     background: Mutex<Option<tokio::task::JoinHandle<()>>>,
     live: tokio::sync::broadcast::Sender<Committed>,
     /// Released by `close`, so another opener may proceed.
@@ -255,6 +257,7 @@ impl Engine {
                 index_cache: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
                 flushed: tokio::sync::Notify::new(),
+                flush_failing: AtomicBool::new(false),
                 background: Mutex::new(None),
                 live,
                 lock: Mutex::new(Some(lock)),
@@ -314,10 +317,24 @@ impl Engine {
         })
     }
 
+    /// Like [`Engine::ingest`], but where the engine is overloaded it waits
+    /// for room ([`Engine::wait_for_room`]) and tries again: for a caller
+    /// that has nothing better to do than wait (a bulk load).
+    pub async fn ingest_waiting(&self, records: &[StructuredLog]) -> Result<IngestOutcome> {
+        loop {
+            match self.ingest(records).await {
+                Err(Error::Overloaded(_)) => self.wait_for_room().await?,
+                done => return done,
+            }
+        }
+    }
+
     /// Waits until the unflushed data is back under `max_unflushed_bytes`,
     /// for a caller whose ingest was refused as overloaded. With background
     /// tasks the background flushes make the room, so ingest resumes as soon
-    /// as one flush lands while the next one runs; without them this flushes.
+    /// as one lands, with the backlog that piled up meanwhile left for the
+    /// next; without them, or while they fail, this flushes itself (and
+    /// returns a failing flush's error rather than waiting forever).
     pub async fn wait_for_room(&self) -> Result<()> {
         loop {
             // registered before the check, so a flush landing in between wakes it
@@ -328,7 +345,9 @@ impl Engine {
             if self.inner.closed.load(Ordering::Acquire) {
                 return Err(Error::Shutdown);
             }
-            if !self.inner.config.background_tasks {
+            if !self.inner.config.background_tasks
+                || self.inner.flush_failing.load(Ordering::Acquire)
+            {
                 self.flush().await?;
                 continue;
             }
@@ -640,10 +659,15 @@ impl Engine {
                     return;
                 }
                 let engine = Engine { inner };
-                if engine.flush_due()
-                    && let Err(e) = engine.flush().await
-                {
-                    tracing::error!("background flush failed: {e}");
+                if engine.flush_due() {
+                    let failed = engine.flush().await.err();
+                    if let Some(e) = &failed {
+                        tracing::error!("background flush failed: {e}");
+                    }
+                    engine
+                        .inner
+                        .flush_failing
+                        .store(failed.is_some(), Ordering::Release);
                 }
                 if ticks.is_multiple_of(40)
                     && let Err(e) = engine.compact().await

@@ -482,9 +482,13 @@ async fn an_overloaded_server_holds_ingest_calls_until_a_flush_makes_room() {
         ..engine
     })
     .await;
+    // one workspace and one hour: each flush writes one small segment, so
+    // a held call waits for little even in a debug build
     let records = generate(
         &SampleConfig {
             total: 16_000,
+            workspaces: 1,
+            duration_us: 3_600_000_000,
             ..SampleConfig::default()
         },
         16_000,

@@ -822,7 +822,10 @@ async fn row_timestamps_are_those_of_the_rows_read_back() {
 
 /// Ingests `chunks` one after another, waiting for room whenever the engine
 /// refuses one as overloaded; returns how many refusals there were.
-async fn ingest_waiting(engine: &Engine, chunks: std::slice::Chunks<'_, StructuredLog>) -> usize {
+async fn ingest_counting_refusals(
+    engine: &Engine,
+    chunks: std::slice::Chunks<'_, StructuredLog>,
+) -> usize {
     let mut refused = 0;
     for chunk in chunks {
         loop {
@@ -856,7 +859,13 @@ async fn an_overloaded_ingest_resumes_once_a_flush_makes_room() {
         })
         .await
         .unwrap();
-        let refused = ingest_waiting(&engine, records.chunks(500)).await;
+        // a wait that never ends fails the test instead of hanging it
+        let refused = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            ingest_counting_refusals(&engine, records.chunks(500)),
+        )
+        .await
+        .expect("ingest waited for room for two minutes");
         // each 500-record batch is ~0.3 MB: the cap is passed again and again
         assert!(
             refused >= 3,
@@ -870,4 +879,41 @@ async fn an_overloaded_ingest_resumes_once_a_flush_makes_room() {
         assert_exactly_once(&ids(&engine).await, &records);
         engine.close().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn waiting_for_room_while_background_flushes_fail_returns_their_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FaultyStore {
+        inner: InMemory::new(),
+        prefix: "_manifest",
+        fail: AtomicBool::new(true),
+    });
+    let config = EngineConfig {
+        background_tasks: true,
+        flush_bytes: 200_000,
+        max_unflushed_bytes: 400_000,
+        ..EngineConfig::new(dir.path())
+    };
+    let engine = Engine::open_with_store(config, store.clone())
+        .await
+        .unwrap();
+    let records = sample(3_000);
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        for chunk in records.chunks(500) {
+            engine.ingest_waiting(chunk).await?;
+        }
+        Ok::<(), Error>(())
+    })
+    .await
+    .expect("waited for room for two minutes while every flush failed");
+    let err = waited.unwrap_err();
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    // what was accepted stays queryable, and lands once the store recovers
+    let accepted = engine.stats().unwrap().memtable_rows as usize;
+    assert!(accepted >= 500 && accepted < records.len(), "{accepted}");
+    store.fail.store(false, Ordering::SeqCst);
+    engine.flush().await.unwrap();
+    assert_exactly_once(&ids(&engine).await, &records[..accepted]);
+    engine.close().await.unwrap();
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use strata_engine::{Engine, Error as EngineError, Rejection, ndjson};
+use strata_engine::{Engine, Rejection, ndjson};
 use strata_server::client::Client;
 
 use super::open_engine;
@@ -46,15 +46,8 @@ impl Target {
                     Some(d) => d,
                     None => ndjson::decode_batch(&chunk.bytes, *max_record_bytes),
                 };
-                loop {
-                    match engine.ingest(&decoded.records).await {
-                        Ok(o) => return Ok((o.accepted as u64, decoded.rejections)),
-                        Err(EngineError::Overloaded(_)) => {
-                            engine.wait_for_room().await?;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                let o = engine.ingest_waiting(&decoded.records).await?;
+                Ok((o.accepted as u64, decoded.rejections))
             }
             Target::Remote(client) => {
                 let mut backoff = Duration::from_millis(50);

@@ -24,7 +24,7 @@ pub async fn load_demo(engine: &Engine, records: usize) -> Result<bool> {
     let mut left = records;
     while left > 0 {
         let n = left.min(8192);
-        engine.ingest(&generator.generate(n)).await?;
+        engine.ingest_waiting(&generator.generate(n)).await?;
         left -= n;
     }
     engine.flush().await?;

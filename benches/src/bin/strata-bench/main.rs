@@ -242,7 +242,10 @@ async fn pattern_queries(records: usize, runs: usize) {
     let mut left = records;
     while left > 0 {
         let n = left.min(8192);
-        engine.ingest(&generator.generate(n)).await.expect("ingest");
+        engine
+            .ingest_waiting(&generator.generate(n))
+            .await
+            .expect("ingest");
         left -= n;
     }
     engine.flush().await.expect("flush");
