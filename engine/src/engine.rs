@@ -72,6 +72,30 @@ impl State {
     }
 }
 
+/// An admitted batch's bytes in `queued_bytes`, until it is committed (or
+/// fails): the count is then the memtable's (or nobody's), and a caller
+/// waiting for room is woken.
+struct Queued<'a> {
+    inner: &'a Inner,
+    bytes: usize,
+}
+
+impl<'a> Queued<'a> {
+    fn new(inner: &'a Inner, bytes: usize) -> Self {
+        inner.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
+        Queued { inner, bytes }
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.inner
+            .queued_bytes
+            .fetch_sub(self.bytes, Ordering::AcqRel);
+        self.inner.room.notify_waiters();
+    }
+}
+
 /// A committed batch, as published to live subscribers.
 #[derive(Debug, Clone)]
 pub struct Committed {
@@ -122,8 +146,13 @@ pub(crate) struct Inner {
     pub(crate) templates: Mutex<TemplateStore>,
     index_cache: Mutex<Vec<(String, Arc<SegmentIndex>)>>,
     closed: AtomicBool,
-    /// Woken whenever a flush has moved data out of memory.
-    flushed: tokio::sync::Notify,
+    /// Woken whenever room may have been made: a flush landed, or a queued
+    /// batch reached the memtable.
+    room: tokio::sync::Notify,
+    /// Bytes of batches admitted and queued for the WAL but not yet in the
+    /// memtable: counted against `max_unflushed_bytes` so that calls
+    /// admitted together cannot overshoot it.
+    queued_bytes: std::sync::atomic::AtomicUsize,
     /// Set while background flushes fail (cleared by the next that lands).
     flush_failing: AtomicBool,
     background: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -256,7 +285,8 @@ impl Engine {
                 templates: Mutex::new(templates),
                 index_cache: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
-                flushed: tokio::sync::Notify::new(),
+                room: tokio::sync::Notify::new(),
+                queued_bytes: std::sync::atomic::AtomicUsize::new(0),
                 flush_failing: AtomicBool::new(false),
                 background: Mutex::new(None),
                 live,
@@ -292,15 +322,17 @@ impl Engine {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Shutdown);
         }
-        let unflushed = self.unflushed_bytes()?;
-        if unflushed > self.inner.config.max_unflushed_bytes {
-            return Err(Error::Overloaded(format!(
-                "{unflushed} bytes await flushing (limit {})",
-                self.inner.config.max_unflushed_bytes
-            )));
-        }
-        let pending = {
+        let (pending, _queued) = {
+            // admission under the ingest lock: each admitted batch is
+            // counted before the next call looks
             let _order = self.inner.ingest_order.lock().await;
+            let backlog = self.backlog_bytes()?;
+            if backlog > self.inner.config.max_unflushed_bytes {
+                return Err(Error::Overloaded(format!(
+                    "{backlog} bytes await flushing (limit {})",
+                    self.inner.config.max_unflushed_bytes
+                )));
+            }
             let ids = self
                 .inner
                 .templates
@@ -308,7 +340,8 @@ impl Engine {
                 .map_err(|_| poisoned())?
                 .assign(records);
             let batch = records_to_batch_with_templates(records, Some(&ids))?;
-            self.inner.wal.enqueue(batch).await?
+            let queued = Queued::new(&self.inner, batch.get_array_memory_size());
+            (self.inner.wal.enqueue(batch).await?, queued)
         };
         let seq = pending.wait().await?;
         Ok(IngestOutcome {
@@ -337,9 +370,9 @@ impl Engine {
     /// returns a failing flush's error rather than waiting forever).
     pub async fn wait_for_room(&self) -> Result<()> {
         loop {
-            // registered before the check, so a flush landing in between wakes it
-            let flushed = self.inner.flushed.notified();
-            if self.unflushed_bytes()? <= self.inner.config.max_unflushed_bytes {
+            // registered before the check, so room made in between wakes it
+            let room = self.inner.room.notified();
+            if self.backlog_bytes()? <= self.inner.config.max_unflushed_bytes {
                 return Ok(());
             }
             if self.inner.closed.load(Ordering::Acquire) {
@@ -352,18 +385,20 @@ impl Engine {
                 continue;
             }
             // a failing background flush retries on its own; look again
-            let _ = tokio::time::timeout(Duration::from_millis(250), flushed).await;
+            let _ = tokio::time::timeout(Duration::from_millis(250), room).await;
         }
     }
 
-    /// Bytes of committed batches not yet in segments.
-    fn unflushed_bytes(&self) -> Result<usize> {
-        Ok(self
+    /// Bytes of batches not yet in segments: in the memtable, or admitted
+    /// and on their way to it.
+    fn backlog_bytes(&self) -> Result<usize> {
+        let unflushed = self
             .inner
             .state
             .read()
             .map_err(|_| poisoned())?
-            .unflushed_bytes())
+            .unflushed_bytes();
+        Ok(unflushed + self.inner.queued_bytes.load(Ordering::Acquire))
     }
 
     /// A consistent view of segments and memtable rows.

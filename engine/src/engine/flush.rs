@@ -259,7 +259,7 @@ impl Engine {
             s.frozen.retain(|f| f.last_seq > last);
             s.flushed_seq = s.flushed_seq.max(last);
         }
-        self.inner.flushed.notify_waiters();
+        self.inner.room.notify_waiters();
         let removed = self.inner.wal.truncate_through(last)?;
         self.cache_new_indexes(bundles).await;
         tracing::debug!(rows, segments, last, removed, "flushed");

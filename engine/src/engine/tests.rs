@@ -917,3 +917,49 @@ async fn waiting_for_room_while_background_flushes_fail_returns_their_error() {
     assert_exactly_once(&ids(&engine).await, &records[..accepted]);
     engine.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_admitted_together_cannot_overshoot_the_unflushed_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = 400_000;
+    let engine = Engine::open(EngineConfig {
+        flush_bytes: max,
+        max_unflushed_bytes: max,
+        ..config(dir.path())
+    })
+    .await
+    .unwrap();
+    let records = sample(8_000);
+    let largest = records
+        .chunks(500)
+        .map(|c| {
+            crate::batch::records_to_batch(c)
+                .unwrap()
+                .get_array_memory_size()
+        })
+        .max()
+        .unwrap();
+    // sixteen calls at once, nothing flushing: admitted until the limit
+    let calls: Vec<_> = records
+        .chunks(500)
+        .map(|chunk| {
+            let (engine, chunk) = (engine.clone(), chunk.to_vec());
+            tokio::spawn(async move { engine.ingest(&chunk).await.map(|o| o.accepted) })
+        })
+        .collect();
+    let mut admitted = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(n) => admitted += n,
+            Err(Error::Overloaded(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let unflushed = engine.stats().unwrap().memtable_bytes as usize;
+    assert!(admitted > 0);
+    assert!(
+        unflushed <= max + largest,
+        "{admitted} records admitted, {unflushed} bytes unflushed against a limit of {max}"
+    );
+    assert_eq!(engine.stats().unwrap().memtable_rows as usize, admitted);
+}
