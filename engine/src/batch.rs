@@ -38,8 +38,8 @@ pub fn records_to_batch_with_templates(
     let int = |value: fn(&StructuredLog) -> Option<i64>| -> ArrayRef {
         Arc::new(records.iter().map(value).collect::<Int64Array>())
     };
-    let timestamps: TimestampMicrosecondArray =
-        records.iter().map(|r| Some(r.timestamp_us)).collect();
+    let timestamps =
+        TimestampMicrosecondArray::from_iter_values(records.iter().map(|r| r.timestamp_us));
     let retriable: BooleanArray = records
         .iter()
         .map(|r| r.error.as_ref().and_then(|e| e.is_retriable))

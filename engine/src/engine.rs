@@ -6,7 +6,7 @@ mod text_rows;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
@@ -152,7 +152,7 @@ pub(crate) struct Inner {
     /// Bytes of batches admitted and queued for the WAL but not yet in the
     /// memtable: counted against `max_unflushed_bytes` so that calls
     /// admitted together cannot overshoot it.
-    queued_bytes: std::sync::atomic::AtomicUsize,
+    queued_bytes: AtomicUsize,
     /// Set while background flushes fail (cleared by the next that lands).
     flush_failing: AtomicBool,
     background: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -286,7 +286,7 @@ impl Engine {
                 index_cache: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
                 room: tokio::sync::Notify::new(),
-                queued_bytes: std::sync::atomic::AtomicUsize::new(0),
+                queued_bytes: AtomicUsize::new(0),
                 flush_failing: AtomicBool::new(false),
                 background: Mutex::new(None),
                 live,
