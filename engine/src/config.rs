@@ -32,6 +32,9 @@ pub const DEFAULT_PAGE_ROWS: usize = 4096;
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
 /// Default largest uncompressed data page of the wide text columns.
 pub const DEFAULT_TEXT_PAGE_BYTES: usize = 64 << 10;
+/// Default largest uncompressed data page of the random-id columns
+/// (`log_id`, `trace_id`, `span_id`, `parent_span_id`): ~500-1,000 rows.
+pub const DEFAULT_ID_PAGE_BYTES: usize = 16 << 10;
 /// Default zstd level of the pages of the wide text columns. Level 6 stores
 /// ~3% less in total but costs ~8% more ingest CPU (BENCHMARKS.md); ingest
 /// speed wins by default.
@@ -72,6 +75,10 @@ pub struct EngineConfig {
     /// (`message`, `attributes`, `error_message`, `stack_trace`): a lookup
     /// decodes one such page per column for the rows it returns.
     pub text_page_bytes: usize,
+    /// Largest uncompressed data page, in bytes, of the random-id columns
+    /// (`log_id`, `trace_id`, `span_id`, `parent_span_id`), which zstd
+    /// shrinks no further in longer pages.
+    pub id_page_bytes: usize,
     /// zstd compression level of Parquet pages (1..=22).
     pub zstd_level: i32,
     /// zstd level of the wide text columns (`message`, `attributes`,
@@ -105,6 +112,7 @@ impl Default for EngineConfig {
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
             page_rows: DEFAULT_PAGE_ROWS,
             text_page_bytes: DEFAULT_TEXT_PAGE_BYTES,
+            id_page_bytes: DEFAULT_ID_PAGE_BYTES,
             zstd_level: DEFAULT_ZSTD_LEVEL,
             text_zstd_level: DEFAULT_TEXT_ZSTD_LEVEL,
             compaction_min_segments: DEFAULT_COMPACTION_MIN_SEGMENTS,
@@ -158,6 +166,9 @@ impl EngineConfig {
         if self.text_page_bytes < 1024 {
             return bad("text_page_bytes must be at least 1024");
         }
+        if self.id_page_bytes < 1024 {
+            return bad("id_page_bytes must be at least 1024");
+        }
         if !(1..=22).contains(&self.zstd_level) {
             return bad("zstd_level must be between 1 and 22");
         }
@@ -187,6 +198,7 @@ impl EngineConfig {
             row_group_rows: self.row_group_rows,
             page_rows: self.page_rows,
             text_page_bytes: self.text_page_bytes,
+            id_page_bytes: self.id_page_bytes,
             zstd_level: self.zstd_level,
             text_zstd_level: self.text_zstd_level,
         }
@@ -228,6 +240,13 @@ mod tests {
                     ..EngineConfig::default()
                 },
                 "text_page_bytes",
+            ),
+            (
+                EngineConfig {
+                    id_page_bytes: 1023,
+                    ..EngineConfig::default()
+                },
+                "id_page_bytes",
             ),
             (
                 EngineConfig {

@@ -42,6 +42,31 @@ const TEXT_COLUMNS: &[&str] = &[
     col::STACK_TRACE,
 ];
 
+/// Random ids: wide when decoded (a 32-character trace id per row) and
+/// incompressible beyond their alphabet, so their pages are cut at
+/// `id_page_bytes`, smaller than the text columns': a lookup that returns a
+/// row decompresses one page of each column, and zstd gains nothing from a
+/// longer page of random characters (BENCHMARKS.md, round 7).
+const ID_COLUMNS: &[&str] = &[
+    col::LOG_ID,
+    col::TRACE_ID,
+    col::SPAN_ID,
+    col::PARENT_SPAN_ID,
+];
+
+/// Low-cardinality dictionary columns that zstd does not shrink (their
+/// pages are a few bit-packed dictionary indices, their dictionaries a few
+/// short names): stored uncompressed, so a reader creates no zstd context
+/// for them and decompresses nothing.
+const UNCOMPRESSED_COLUMNS: &[&str] = &[
+    col::WORKSPACE_ID,
+    col::ENVIRONMENT,
+    col::VERSION,
+    col::DEPLOYMENT_ID,
+    col::SERVICE,
+    col::COMPONENT,
+];
+
 /// Columns stored plain (zstd over each page) rather than dictionary
 /// encoded: ids and numbers whose values barely repeat (a dictionary would
 /// only grow the file), and the high-cardinality text and ids whose
@@ -83,6 +108,8 @@ pub struct SegmentLayout {
     pub page_rows: usize,
     /// Largest uncompressed data page of the text columns, in bytes.
     pub text_page_bytes: usize,
+    /// Largest uncompressed data page of the random-id columns, in bytes.
+    pub id_page_bytes: usize,
     /// zstd level of every column but the wide text ones.
     pub zstd_level: i32,
     /// zstd level of `message`, `attributes`, `error_message`, `stack_trace`.
@@ -120,6 +147,12 @@ fn writer_properties(layout: &SegmentLayout) -> Result<WriterProperties> {
         b = b
             .set_column_compression(ColumnPath::from(*c), text)
             .set_column_data_page_size_limit(ColumnPath::from(*c), layout.text_page_bytes);
+    }
+    for c in ID_COLUMNS {
+        b = b.set_column_data_page_size_limit(ColumnPath::from(*c), layout.id_page_bytes);
+    }
+    for c in UNCOMPRESSED_COLUMNS {
+        b = b.set_column_compression(ColumnPath::from(*c), Compression::UNCOMPRESSED);
     }
     for c in NO_DICTIONARY_COLUMNS {
         b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
@@ -298,6 +331,16 @@ mod tests {
                 rg.column(idx).encodings().collect::<Vec<_>>()
             };
             assert!(encodings(col::TIMESTAMP).contains(&Encoding::DELTA_BINARY_PACKED));
+            for (c, column) in schema.fields().iter().zip(rg.columns()) {
+                let plain = UNCOMPRESSED_COLUMNS.contains(&c.name().as_str());
+                assert_eq!(
+                    matches!(column.compression(), Compression::UNCOMPRESSED),
+                    plain,
+                    "{}: {:?}",
+                    c.name(),
+                    column.compression()
+                );
+            }
             assert!(encodings(col::LOG_ID).contains(&Encoding::DELTA_BYTE_ARRAY));
             assert!(!encodings(col::MEMORY_MB).contains(&Encoding::RLE_DICTIONARY));
             assert!(encodings(col::SERVICE).contains(&Encoding::RLE_DICTIONARY));
@@ -311,11 +354,12 @@ mod tests {
     }
 
     /// The text columns' data pages are cut near `text_page_bytes`
-    /// uncompressed (the writer checks the size between mini-batches of
-    /// values, so a page of wide values may pass the limit by half or
-    /// more), the other columns' pages are not cut by it.
+    /// uncompressed and the id columns' near `id_page_bytes` (the writer
+    /// checks the size between mini-batches of values, so a page of wide
+    /// values may pass the limit by half or more); the other columns' pages
+    /// are cut by neither.
     #[test]
-    fn text_pages_are_cut_at_text_page_bytes() {
+    fn wide_pages_are_cut_at_their_byte_limits() {
         use parquet::column::page::Page;
         use parquet::file::reader::{FileReader, SerializedFileReader};
 
@@ -323,6 +367,7 @@ mod tests {
         let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
         let layout = SegmentLayout {
             text_page_bytes: 8 << 10,
+            id_page_bytes: 4 << 10,
             ..SegmentLayout::default()
         };
         let files = write_segment(&batch, "ws-acme", &layout).unwrap();
@@ -339,14 +384,23 @@ mod tests {
             }
             sizes
         };
-        for c in TEXT_COLUMNS {
-            let sizes = pages(c);
-            assert!(sizes.len() >= 2, "{c}: {sizes:?}");
-            let cap = 3 * (8 << 10);
-            assert!(sizes.iter().all(|&b| b <= cap), "{c}: {sizes:?} over {cap}");
+        for (columns, limit) in [(TEXT_COLUMNS, 8 << 10), (ID_COLUMNS, 4 << 10)] {
+            for c in columns {
+                let sizes = pages(c);
+                assert!(sizes.len() >= 2, "{c}: {sizes:?}");
+                let cap = 3 * limit;
+                assert!(sizes.iter().all(|&b| b <= cap), "{c}: {sizes:?} over {cap}");
+            }
         }
+        // a 32-character trace id per row: 4,000 rows are over 100 KiB
+        assert!(
+            pages(col::TRACE_ID).len() >= 25,
+            "{:?}",
+            pages(col::TRACE_ID)
+        );
         // 4,000 rows of a narrow column fit one 4,096-row page
         assert_eq!(pages(col::SERVICE).len(), 1);
+        assert_eq!(pages(col::MEMORY_MB).len(), 1);
         let read = reader::read_all(files.parquet, &files.meta.id).unwrap();
         assert_eq!(concat_batches(&schema, &read).unwrap(), batch);
     }
