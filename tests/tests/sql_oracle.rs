@@ -286,3 +286,93 @@ async fn explain_shows_pruning_and_bad_queries_are_named() {
         .to_string();
     assert!(err.contains("nosuchfield"), "{err}");
 }
+
+/// `percentile_cont` as DataFusion defines it: the values sorted, the two
+/// around rank `p × (n - 1)` interpolated.
+fn percentile_cont(mut values: Vec<f64>, p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let rank = p * (values.len() - 1) as f64;
+    let (lo, hi) = (values[rank.floor() as usize], values[rank.ceil() as usize]);
+    lo + (hi - lo) * (rank - rank.floor())
+}
+
+/// The benchmark's aggregates (p99 `duration_ms` by service, per-minute
+/// level counts) equal a brute-force computation on one partition, and on
+/// several, where the final aggregate merges partial states (an exact
+/// percentile's state is every value).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn percentiles_and_per_minute_counts_equal_a_brute_force_computation() {
+    use std::collections::BTreeMap;
+
+    let records = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let engine = strata_tests::open_test_engine(dir.path()).await;
+    for (i, chunk) in records.chunks(N / 3).enumerate() {
+        engine.ingest(chunk).await.unwrap();
+        if i < 2 {
+            engine.flush().await.unwrap();
+        }
+    }
+    let mut by_service: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in &records {
+        if let (Some(s), Some(d)) = (&r.service, r.metrics.duration_ms) {
+            by_service.entry(s.clone()).or_default().push(d);
+        }
+    }
+    assert!(by_service.len() >= 4, "{:?}", by_service.keys());
+    let want_p99: BTreeMap<String, f64> = by_service
+        .into_iter()
+        .map(|(s, v)| (s, percentile_cont(v, 0.99)))
+        .collect();
+    let want_minutes = oracle_counts(&records, |r| {
+        format!("{} {}", r.timestamp_us / 60_000_000, r.log_level)
+    });
+
+    for partitions in [1, 2, 4] {
+        let config = QueryConfig {
+            target_partitions: Some(partitions),
+            ..QueryConfig::default()
+        };
+        let ctx = session(&engine, &config).unwrap();
+        let p99_sql = "SELECT service, percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99 \
+                       FROM logs WHERE service IS NOT NULL GROUP BY service";
+        let got = strata_tests::run_sql(&ctx, p99_sql).await;
+        let services = strings(&got, "service");
+        let mut values = Vec::new();
+        for b in &got {
+            let idx = b.schema().index_of("p99").unwrap();
+            let col = b.column(idx).as_any();
+            let col = col
+                .downcast_ref::<arrow::array::Float64Array>()
+                .expect("p99 is f64");
+            values.extend(col.iter().map(|v| v.expect("p99 of a group")));
+        }
+        let got: BTreeMap<String, f64> = services.into_iter().zip(values).collect();
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want_p99.keys().collect::<Vec<_>>(),
+            "{partitions} partitions"
+        );
+        for (service, want) in &want_p99 {
+            // DataFusion quantizes the interpolation weight to 1e-6
+            let tolerance = 1e-5 * want.abs().max(1.0);
+            assert!(
+                (got[service] - want).abs() <= tolerance,
+                "{partitions} partitions, {service}: {} against {want}",
+                got[service]
+            );
+        }
+
+        let minutes = strata_tests::run_sql(
+            &ctx,
+            "SELECT concat(CAST(CAST(to_unixtime(date_trunc('minute', timestamp)) AS BIGINT) / 60 AS VARCHAR), ' ', log_level) AS k, \
+             count(*) AS n FROM logs GROUP BY 1",
+        )
+        .await;
+        assert_eq!(
+            counts(&minutes, "k", "n"),
+            want_minutes,
+            "{partitions} partitions: per-minute levels"
+        );
+    }
+}
