@@ -23,9 +23,11 @@ use crate::memtable::{FrozenMemtable, Memtable};
 use crate::predicate::ScanPredicate;
 use crate::record::StructuredLog;
 use crate::scan::{ScanPlan, ScanStats, SegmentScan, Snapshot};
+use crate::segment::writer::BLOOM_COLUMNS;
 use crate::segment::{SegmentIndex, SegmentMeta};
 use crate::template::MinerConfig;
 use crate::template_store::{TemplateRow, TemplateStore};
+use crate::text_query::TextQuery;
 use crate::wal::{self, Wal, WalOptions, WalSink};
 
 pub use flush::FlushStats;
@@ -451,6 +453,10 @@ impl Engine {
             let mut rows: Option<Vec<u32>> = None;
             let mut rows_exact = true;
             if !predicate.text.is_empty() {
+                if self.bloom_rules_out(meta, &predicate.text).await? {
+                    stats.segments_pruned_by_bloom += 1;
+                    continue;
+                }
                 let index = self.open_index(meta).await?;
                 for q in &predicate.text {
                     let (hits, exact) = self
@@ -499,6 +505,30 @@ impl Engine {
     /// `timestamp` column alone.
     pub async fn row_timestamps(&self, meta: &SegmentMeta, rows: &[u32]) -> Result<Vec<i64>> {
         crate::segment::timestamps::row_timestamps(self.inner.store.clone(), meta, rows).await
+    }
+
+    /// True when `meta`'s index is not in the cache and the segment's
+    /// Parquet bloom filters rule out an id (`trace_id:…`, `agent_id:…`,
+    /// `execution_id:…`) one of `text`'s queries requires. A lookup of one
+    /// id then reads each segment's footer and bloom filter, a few KB,
+    /// instead of loading every index bundle (the whole index, hundreds of
+    /// KB per segment, when the cache is cold); a cached index answers
+    /// faster than the filter, so it is asked instead.
+    async fn bloom_rules_out(&self, meta: &SegmentMeta, text: &[TextQuery]) -> Result<bool> {
+        let required: Vec<(&str, &str)> = text
+            .iter()
+            .flat_map(TextQuery::required_equalities)
+            .filter(|(field, _)| BLOOM_COLUMNS.contains(field))
+            .collect();
+        if required.is_empty() || self.index_is_cached(&meta.id)? {
+            return Ok(false);
+        }
+        crate::segment::row_filter::bloom_rules_out(self.inner.store.clone(), meta, &required).await
+    }
+
+    fn index_is_cached(&self, id: &str) -> Result<bool> {
+        let cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
+        Ok(cache.iter().any(|(cached, _)| cached == id))
     }
 
     /// The whole object at `location` of the hot-tier store.

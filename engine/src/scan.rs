@@ -51,6 +51,9 @@ pub struct ScanStats {
     pub segments_total: usize,
     pub segments_pruned_by_stats: usize,
     pub segments_pruned_by_index: usize,
+    /// Segments whose Parquet bloom filters ruled out an id the text
+    /// predicate requires (checked instead of loading an uncached index).
+    pub segments_pruned_by_bloom: usize,
     pub segments_scanned: usize,
     /// Rows the full-text index selected in scanned segments.
     pub index_rows_selected: u64,

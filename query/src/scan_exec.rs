@@ -60,11 +60,12 @@ impl DisplayAs for LogsScanExec {
         let s = &self.stats;
         write!(
             f,
-            "LogsScanExec: segments={}, pruned_by_stats={}, pruned_by_index={}, scanned={}, \
-             index_rows_selected={}, memtable_rows={}",
+            "LogsScanExec: segments={}, pruned_by_stats={}, pruned_by_index={}, \
+             pruned_by_bloom={}, scanned={}, index_rows_selected={}, memtable_rows={}",
             s.segments_total,
             s.segments_pruned_by_stats,
             s.segments_pruned_by_index,
+            s.segments_pruned_by_bloom,
             s.segments_scanned,
             s.index_rows_selected,
             s.memtable_rows

@@ -91,6 +91,7 @@ pub fn scan_stats(plan: &Arc<dyn ExecutionPlan>) -> ScanStats {
             total.segments_total += s.segments_total;
             total.segments_pruned_by_stats += s.segments_pruned_by_stats;
             total.segments_pruned_by_index += s.segments_pruned_by_index;
+            total.segments_pruned_by_bloom += s.segments_pruned_by_bloom;
             total.segments_scanned += s.segments_scanned;
             total.index_rows_selected += s.index_rows_selected;
             total.memtable_rows += s.memtable_rows;

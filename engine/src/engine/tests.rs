@@ -430,6 +430,7 @@ fn field_of<'a>(r: &'a StructuredLog, field: &str) -> Option<&'a str> {
     match field {
         "log_id" => Some(r.log_id.as_str()),
         "span_id" => r.span_id.as_deref(),
+        "trace_id" => r.trace_id.as_deref(),
         "parent_span_id" => r.parent_span_id.as_deref(),
         "service" => r.service.as_deref(),
         "message" => Some(r.message.as_str()),
@@ -962,4 +963,84 @@ async fn calls_admitted_together_cannot_overshoot_the_unflushed_limit() {
         "{admitted} records admitted, {unflushed} bytes unflushed against a limit of {max}"
     );
     assert_eq!(engine.stats().unwrap().memtable_rows as usize, admitted);
+}
+
+/// With a cold index cache, a lookup of one id asks the Parquet bloom
+/// filters first and loads only the indexes of segments they allow: every
+/// segment holding the id is still scanned, the rows equal a brute-force
+/// scan, and an id held nowhere loads (almost) no index. Once an index is
+/// cached it answers instead of the filter.
+#[tokio::test]
+async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, records) = half_flushed(dir.path()).await;
+    engine.flush().await.unwrap();
+    engine.close().await.unwrap();
+    drop(engine);
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    assert!(engine.cached_indexes().unwrap().is_empty());
+    let segments = engine.snapshot().unwrap().segments;
+    assert!(segments.len() > 3, "{} segments", segments.len());
+
+    // the segments holding each row, by log id
+    let mut segment_of = HashMap::new();
+    for s in &segments {
+        let bytes = engine.read_object(&s.parquet_location()).await.unwrap();
+        for b in crate::segment::reader::read_all(bytes, &s.id).unwrap() {
+            for id in b.column(0).as_string::<i32>().iter().flatten() {
+                segment_of.insert(id.to_string(), s.id.clone());
+            }
+        }
+    }
+    let trace = records[2000].trace_id.clone().expect("a trace id");
+    let query = TextQuery::parse(&format!("trace_id:{trace}"), "message").unwrap();
+    let holding: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter(|r| r.trace_id.as_deref() == Some(trace.as_str()))
+        .map(|r| segment_of[&r.log_id].clone())
+        .collect();
+    assert!(!holding.is_empty());
+
+    let plan = text_plan(&engine, &query, false).await;
+    let s = plan.stats;
+    assert!(
+        s.segments_pruned_by_bloom >= segments.len() - holding.len() - 1,
+        "{s:?} with {} segments holding the trace",
+        holding.len()
+    );
+    let scanned: std::collections::BTreeSet<String> =
+        plan.segments.iter().map(|s| s.meta.id.clone()).collect();
+    assert!(
+        holding.is_subset(&scanned),
+        "{holding:?} not in {scanned:?}"
+    );
+    // only indexes the filters allowed were loaded
+    let cached = engine.cached_indexes().unwrap();
+    assert_eq!(cached.len(), segments.len() - s.segments_pruned_by_bloom);
+    assert_eq!(
+        selected_log_ids(&engine, &query).await,
+        brute_force_log_ids(&records, &query)
+    );
+    // and with an AND, the filter still prunes on the id it requires
+    let both = TextQuery::parse(&format!("trace_id:{trace} AND NOT timeout"), "message").unwrap();
+    assert_eq!(
+        selected_log_ids(&engine, &both).await,
+        brute_force_log_ids(&records, &both)
+    );
+
+    let missing = TextQuery::parse("trace_id:0123456789abcdef0123456789abcdef", "message").unwrap();
+    let plan = text_plan(&engine, &missing, false).await;
+    assert!(plan.segments.is_empty(), "{:?}", plan.stats);
+    assert!(plan.stats.segments_pruned_by_bloom >= segments.len() - cached.len() - 1);
+
+    // every index cached: the filters are no longer read
+    let (from_index, _) = selected_rows(&engine, "timeout").await;
+    assert_eq!(from_index, brute_force_matches(&records, "timeout"));
+    assert_eq!(engine.cached_indexes().unwrap().len(), segments.len());
+    let plan = text_plan(&engine, &query, false).await;
+    assert_eq!(plan.stats.segments_pruned_by_bloom, 0, "{:?}", plan.stats);
+    assert_eq!(
+        selected_log_ids(&engine, &query).await,
+        brute_force_log_ids(&records, &query)
+    );
 }

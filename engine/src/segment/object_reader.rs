@@ -13,6 +13,10 @@ use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::errors::{ParquetError, Result};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 
+/// Bytes read from a file's end to find its footer: most footers of
+/// segments fit, so the metadata takes one read instead of two.
+const FOOTER_PREFETCH_BYTES: usize = 64 << 10;
+
 /// An [`AsyncFileReader`] over one object of known size: the footer and
 /// then only the column chunks (and bloom filters) a read needs are fetched.
 #[derive(Debug, Clone)]
@@ -57,6 +61,7 @@ impl AsyncFileReader for ObjectReader {
         async move {
             let size = self.size;
             let metadata = ParquetMetaDataReader::new()
+                .with_prefetch_hint(Some(FOOTER_PREFETCH_BYTES))
                 .with_arrow_reader_options(options)
                 .load_and_finish(self, size)
                 .await?;

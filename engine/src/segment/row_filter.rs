@@ -14,6 +14,8 @@ use futures::TryStreamExt;
 use object_store::ObjectStore;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::errors::ParquetError;
 
 use super::SegmentMeta;
 use super::object_reader::ObjectReader;
@@ -46,26 +48,9 @@ pub async fn matching_rows(
     }
     let required = query.required_equalities();
 
-    // Row groups that may hold a match.
-    let mut possible = Vec::with_capacity(meta.row_groups.len());
-    for rg in 0..builder.metadata().num_row_groups() {
-        let mut may = true;
-        for (field, value) in &required {
-            let Ok(column) = schema.index_of(field) else {
-                continue;
-            };
-            if let Some(bloom) = builder
-                .get_row_group_column_bloom_filter(rg, column)
-                .await
-                .map_err(err)?
-                && !bloom.check(*value)
-            {
-                may = false;
-                break;
-            }
-        }
-        possible.push(may);
-    }
+    let possible = row_groups_that_may_hold(&mut builder, &required)
+        .await
+        .map_err(err)?;
     let group_rows: Vec<u64> = builder
         .metadata()
         .row_groups()
@@ -98,4 +83,55 @@ pub async fn matching_rows(
         at += batch.num_rows();
     }
     Ok(out)
+}
+
+/// For each row group, whether its bloom filters allow every
+/// `(column, value)` of `required` (true where a column has no filter).
+async fn row_groups_that_may_hold<T: AsyncFileReader + Send + 'static>(
+    builder: &mut ParquetRecordBatchStreamBuilder<T>,
+    required: &[(&str, &str)],
+) -> std::result::Result<Vec<bool>, ParquetError> {
+    let schema = builder.schema().clone();
+    let mut possible = Vec::with_capacity(builder.metadata().num_row_groups());
+    for rg in 0..builder.metadata().num_row_groups() {
+        let mut may = true;
+        for (field, value) in required {
+            let Ok(column) = schema.index_of(field) else {
+                continue;
+            };
+            if let Some(bloom) = builder
+                .get_row_group_column_bloom_filter(rg, column)
+                .await?
+                && !bloom.check(*value)
+            {
+                may = false;
+                break;
+            }
+        }
+        possible.push(may);
+    }
+    Ok(possible)
+}
+
+/// True when the segment's Parquet bloom filters rule out every row
+/// group for one of `required`'s `(column, value)` equalities, so no row of
+/// it can match: reads the footer and those filters alone (a few KB where
+/// the full-text index bundle is hundreds).
+pub async fn bloom_rules_out(
+    store: Arc<dyn ObjectStore>,
+    meta: &SegmentMeta,
+    required: &[(&str, &str)],
+) -> Result<bool> {
+    let err = |source| Error::Parquet {
+        segment_id: meta.id.clone(),
+        source,
+    };
+    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
+    let mut builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(err)?;
+    let possible = row_groups_that_may_hold(&mut builder, required)
+        .await
+        .map_err(err)?;
+    Ok(!possible.iter().any(|&p| p))
 }

@@ -230,7 +230,9 @@ impl LogService for LogServiceImpl {
         Ok(Response::new(SearchResponse {
             records,
             took_ms: start.elapsed().as_secs_f64() * 1000.0,
-            segments_pruned: (s.segments_pruned_by_stats + s.segments_pruned_by_index) as u64,
+            segments_pruned: (s.segments_pruned_by_stats
+                + s.segments_pruned_by_index
+                + s.segments_pruned_by_bloom) as u64,
             segments_scanned: s.segments_scanned as u64,
             rows_matched: s.index_rows_selected + s.memtable_rows,
         }))
