@@ -31,14 +31,8 @@ pub async fn matching_rows(
     query: &TextQuery,
     candidates: Option<&[u32]>,
 ) -> Result<Vec<u32>> {
-    let err = |source| Error::Parquet {
-        segment_id: meta.id.clone(),
-        source,
-    };
-    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
-    let mut builder = ParquetRecordBatchStreamBuilder::new(reader)
-        .await
-        .map_err(err)?;
+    let err = parquet_err(meta);
+    let mut builder = open(store, meta).await?;
 
     let fields = query.fields();
     let schema = builder.schema().clone();
@@ -50,7 +44,7 @@ pub async fn matching_rows(
 
     let possible = row_groups_that_may_hold(&mut builder, &required)
         .await
-        .map_err(err)?;
+        .map_err(&err)?;
     let group_rows: Vec<u64> = builder
         .metadata()
         .row_groups()
@@ -68,8 +62,8 @@ pub async fn matching_rows(
         .with_projection(mask)
         .with_batch_size(64 * 1024)
         .build()
-        .map_err(err)?;
-    let batches: Vec<_> = stream.try_collect().await.map_err(err)?;
+        .map_err(&err)?;
+    let batches: Vec<_> = stream.try_collect().await.map_err(&err)?;
 
     let mut out = Vec::new();
     let mut at = 0usize;
@@ -83,6 +77,24 @@ pub async fn matching_rows(
         at += batch.num_rows();
     }
     Ok(out)
+}
+
+fn parquet_err(meta: &SegmentMeta) -> impl Fn(ParquetError) -> Error + '_ {
+    |source| Error::Parquet {
+        segment_id: meta.id.clone(),
+        source,
+    }
+}
+
+/// A reader of the segment's Parquet file, its footer read.
+async fn open(
+    store: Arc<dyn ObjectStore>,
+    meta: &SegmentMeta,
+) -> Result<ParquetRecordBatchStreamBuilder<ObjectReader>> {
+    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
+    ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(parquet_err(meta))
 }
 
 /// For each row group, whether its bloom filters allow every
@@ -122,16 +134,10 @@ pub async fn bloom_rules_out(
     meta: &SegmentMeta,
     required: &[(&str, &str)],
 ) -> Result<bool> {
-    let err = |source| Error::Parquet {
-        segment_id: meta.id.clone(),
-        source,
-    };
-    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
-    let mut builder = ParquetRecordBatchStreamBuilder::new(reader)
-        .await
-        .map_err(err)?;
+    let err = parquet_err(meta);
+    let mut builder = open(store, meta).await?;
     let possible = row_groups_that_may_hold(&mut builder, required)
         .await
-        .map_err(err)?;
+        .map_err(&err)?;
     Ok(!possible.iter().any(|&p| p))
 }
