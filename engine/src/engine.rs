@@ -4,7 +4,7 @@ mod flush;
 mod maintenance;
 mod text_rows;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -23,7 +23,8 @@ use crate::memtable::{FrozenMemtable, Memtable};
 use crate::predicate::ScanPredicate;
 use crate::record::StructuredLog;
 use crate::scan::{ScanPlan, ScanStats, SegmentScan, Snapshot};
-use crate::segment::writer::BLOOM_COLUMNS;
+use crate::schema::col;
+use crate::segment::row_filter::SegmentBlooms;
 use crate::segment::{SegmentIndex, SegmentMeta};
 use crate::template::MinerConfig;
 use crate::template_store::{TemplateRow, TemplateStore};
@@ -147,6 +148,9 @@ pub(crate) struct Inner {
     pub(crate) ingest_order: tokio::sync::Mutex<()>,
     pub(crate) templates: Mutex<TemplateStore>,
     index_cache: Mutex<Vec<(String, Arc<SegmentIndex>)>>,
+    /// Bloom filters of the id columns raw terms look up, by segment id:
+    /// read once per segment whose index is not cached, a few KB each.
+    bloom_cache: Mutex<HashMap<String, Arc<SegmentBlooms>>>,
     closed: AtomicBool,
     /// Woken whenever room may have been made: a flush landed, or a queued
     /// batch reached the memtable.
@@ -176,6 +180,11 @@ impl std::fmt::Debug for Engine {
             .finish()
     }
 }
+
+/// Id columns with Parquet bloom filters that `field:value` search terms
+/// look up through the full-text index: with a cold cache their filters
+/// are asked first.
+const BLOOM_LOOKUP_COLUMNS: &[&str] = &[col::TRACE_ID, col::AGENT_ID, col::EXECUTION_ID];
 
 fn poisoned() -> Error {
     Error::Wal("engine state lock poisoned by a panic".into())
@@ -286,6 +295,7 @@ impl Engine {
                 ingest_order: tokio::sync::Mutex::new(()),
                 templates: Mutex::new(templates),
                 index_cache: Mutex::new(Vec::new()),
+                bloom_cache: Mutex::new(HashMap::new()),
                 closed: AtomicBool::new(false),
                 room: tokio::sync::Notify::new(),
                 queued_bytes: AtomicUsize::new(0),
@@ -510,20 +520,48 @@ impl Engine {
     /// True when `meta`'s index is not in the cache and the segment's
     /// Parquet bloom filters rule out an id (`trace_id:…`, `agent_id:…`,
     /// `execution_id:…`) one of `text`'s queries requires. A lookup of one
-    /// id then reads each segment's footer and bloom filter, a few KB,
-    /// instead of loading every index bundle (the whole index, hundreds of
-    /// KB per segment, when the cache is cold); a cached index answers
-    /// faster than the filter, so it is asked instead.
+    /// id then checks each segment's filters (read once per segment and
+    /// kept: a few KB) instead of loading every index bundle (the whole
+    /// index, hundreds of KB per segment, when the cache is cold); a
+    /// cached index is asked instead.
     async fn bloom_rules_out(&self, meta: &SegmentMeta, text: &[TextQuery]) -> Result<bool> {
         let required: Vec<(&str, &str)> = text
             .iter()
             .flat_map(TextQuery::required_equalities)
-            .filter(|(field, _)| BLOOM_COLUMNS.contains(field))
+            .filter(|(field, _)| BLOOM_LOOKUP_COLUMNS.contains(field))
             .collect();
         if required.is_empty() || self.index_is_cached(&meta.id)? {
             return Ok(false);
         }
-        crate::segment::row_filter::bloom_rules_out(self.inner.store.clone(), meta, &required).await
+        let cached = self
+            .inner
+            .bloom_cache
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(&meta.id)
+            .cloned();
+        let blooms = match cached {
+            Some(b) => b,
+            None => {
+                let b = Arc::new(
+                    SegmentBlooms::read(self.inner.store.clone(), meta, BLOOM_LOOKUP_COLUMNS)
+                        .await?,
+                );
+                self.inner
+                    .bloom_cache
+                    .lock()
+                    .map_err(|_| poisoned())?
+                    .insert(meta.id.clone(), b.clone());
+                b
+            }
+        };
+        Ok(blooms.rules_out(&required))
+    }
+
+    /// Bytes of the bloom filters kept for id lookups.
+    pub fn cached_bloom_bytes(&self) -> Result<usize> {
+        let cache = self.inner.bloom_cache.lock().map_err(|_| poisoned())?;
+        Ok(cache.values().map(|b| b.size_bytes()).sum())
     }
 
     fn index_is_cached(&self, id: &str) -> Result<bool> {
@@ -602,6 +640,8 @@ impl Engine {
     pub(crate) fn uncache_indexes(&self, ids: &[String]) -> Result<()> {
         let mut cache = self.inner.index_cache.lock().map_err(|_| poisoned())?;
         cache.retain(|(cached, _)| !ids.contains(cached));
+        let mut blooms = self.inner.bloom_cache.lock().map_err(|_| poisoned())?;
+        blooms.retain(|id, _| !ids.contains(id));
         Ok(())
     }
 

@@ -1033,6 +1033,32 @@ async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
     assert!(plan.segments.is_empty(), "{:?}", plan.stats);
     assert!(plan.stats.segments_pruned_by_bloom >= segments.len() - cached.len() - 1);
 
+    // The filters are kept (a few KB a segment): with the Parquet files of
+    // the segments whose indexes are not cached gone, lookups still rule
+    // those segments out without reading anything.
+    let bloom_bytes = engine.cached_bloom_bytes().unwrap();
+    assert!(
+        bloom_bytes > 0 && bloom_bytes < 16 * 1024 * segments.len(),
+        "{bloom_bytes} bytes of filters for {} segments",
+        segments.len()
+    );
+    let cached_now = engine.cached_indexes().unwrap();
+    for s in &segments {
+        if !cached_now.contains(&s.id) {
+            engine.store().delete(&s.parquet_location()).await.unwrap();
+        }
+    }
+    for id in [
+        "fedcba9876543210fedcba9876543210",
+        "00000000000000000000000000000000",
+    ] {
+        let q = TextQuery::parse(&format!("trace_id:{id}"), "message").unwrap();
+        let plan = text_plan(&engine, &q, false).await;
+        assert!(plan.segments.is_empty(), "{id}: {:?}", plan.stats);
+    }
+    // (the files left are those of the segments holding the trace, which
+    // the rest of the test reads)
+
     // every index cached: the filters are no longer read
     let (from_index, _) = selected_rows(&engine, "timeout").await;
     assert_eq!(from_index, brute_force_matches(&records, "timeout"));

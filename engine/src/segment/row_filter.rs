@@ -15,6 +15,7 @@ use object_store::ObjectStore;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::bloom_filter::Sbbf;
 use parquet::errors::ParquetError;
 
 use super::SegmentMeta;
@@ -125,19 +126,69 @@ async fn row_groups_that_may_hold<T: AsyncFileReader + Send + 'static>(
     Ok(possible)
 }
 
-/// True when the segment's Parquet bloom filters rule out every row
-/// group for one of `required`'s `(column, value)` equalities, so no row of
-/// it can match: reads the footer and those filters alone (a few KB where
-/// the full-text index bundle is hundreds).
-pub async fn bloom_rules_out(
-    store: Arc<dyn ObjectStore>,
-    meta: &SegmentMeta,
-    required: &[(&str, &str)],
-) -> Result<bool> {
-    let err = parquet_err(meta);
-    let mut builder = open(store, meta).await?;
-    let possible = row_groups_that_may_hold(&mut builder, required)
-        .await
-        .map_err(&err)?;
-    Ok(!possible.iter().any(|&p| p))
+/// Bytes of one block of a split-block bloom filter (eight 32-bit words).
+const BLOOM_BLOCK_BYTES: usize = 32;
+
+/// The Parquet bloom filters of some of a segment's columns, one per row
+/// group (`None` where a row group has none), kept in memory so that a
+/// lookup can rule the segment out without reading anything.
+#[derive(Debug)]
+pub struct SegmentBlooms {
+    columns: Vec<(String, Vec<Option<Sbbf>>)>,
+}
+
+impl SegmentBlooms {
+    /// Reads the footer and the filters of `columns` (those the file has).
+    pub async fn read(
+        store: Arc<dyn ObjectStore>,
+        meta: &SegmentMeta,
+        columns: &[&str],
+    ) -> Result<SegmentBlooms> {
+        let err = parquet_err(meta);
+        let mut builder = open(store, meta).await?;
+        let schema = builder.schema().clone();
+        let mut out = Vec::with_capacity(columns.len());
+        for name in columns {
+            let Ok(column) = schema.index_of(name) else {
+                continue;
+            };
+            let mut groups = Vec::with_capacity(builder.metadata().num_row_groups());
+            for rg in 0..builder.metadata().num_row_groups() {
+                groups.push(
+                    builder
+                        .get_row_group_column_bloom_filter(rg, column)
+                        .await
+                        .map_err(&err)?,
+                );
+            }
+            out.push((name.to_string(), groups));
+        }
+        Ok(SegmentBlooms { columns: out })
+    }
+
+    /// True when, for one of `required`'s `(column, value)` equalities, the
+    /// filters rule the value out of every row group, so no row of the
+    /// segment can match. Columns without filters here rule nothing out.
+    pub fn rules_out(&self, required: &[(&str, &str)]) -> bool {
+        required.iter().any(|(field, value)| {
+            self.columns
+                .iter()
+                .find(|(name, _)| name == field)
+                .is_some_and(|(_, groups)| {
+                    !groups.is_empty()
+                        && groups
+                            .iter()
+                            .all(|bloom| bloom.as_ref().is_some_and(|b| !b.check(*value)))
+                })
+        })
+    }
+
+    /// Bytes the filters hold.
+    pub fn size_bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .flat_map(|(_, groups)| groups.iter().flatten())
+            .map(|b| b.num_blocks() * BLOOM_BLOCK_BYTES)
+            .sum()
+    }
 }

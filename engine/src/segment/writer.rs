@@ -24,7 +24,7 @@ pub struct SegmentFiles {
 }
 
 /// Columns with Parquet bloom filters (point lookups by id).
-pub(crate) const BLOOM_COLUMNS: &[&str] = &[
+const BLOOM_COLUMNS: &[&str] = &[
     col::TRACE_ID,
     col::AGENT_ID,
     col::EXECUTION_ID,
