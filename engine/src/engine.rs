@@ -540,13 +540,22 @@ impl Engine {
             .map_err(|_| poisoned())?
             .get(&meta.id)
             .cloned();
+        // Only the filters of the columns asked for are read, once each.
+        let mut missing: Vec<&str> = required
+            .iter()
+            .map(|(field, _)| *field)
+            .filter(|field| !cached.as_ref().is_some_and(|b| b.has(field)))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
         let blooms = match cached {
-            Some(b) => b,
-            None => {
-                let b = Arc::new(
-                    SegmentBlooms::read(self.inner.store.clone(), meta, BLOOM_LOOKUP_COLUMNS)
-                        .await?,
-                );
+            Some(b) if missing.is_empty() => b,
+            cached => {
+                let read = SegmentBlooms::read(self.inner.store.clone(), meta, &missing).await?;
+                let b = Arc::new(match cached {
+                    Some(c) => c.with(read),
+                    None => read,
+                });
                 self.inner
                     .bloom_cache
                     .lock()

@@ -431,6 +431,7 @@ fn field_of<'a>(r: &'a StructuredLog, field: &str) -> Option<&'a str> {
         "log_id" => Some(r.log_id.as_str()),
         "span_id" => r.span_id.as_deref(),
         "trace_id" => r.trace_id.as_deref(),
+        "execution_id" => r.execution_id.as_deref(),
         "parent_span_id" => r.parent_span_id.as_deref(),
         "service" => r.service.as_deref(),
         "message" => Some(r.message.as_str()),
@@ -1027,6 +1028,17 @@ async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
         selected_log_ids(&engine, &both).await,
         brute_force_log_ids(&records, &both)
     );
+
+    // a second id column's filters join the first's
+    let execution = records[1000].execution_id.clone().expect("an execution id");
+    let by_execution = TextQuery::parse(&format!("execution_id:{execution}"), "message").unwrap();
+    let plan = text_plan(&engine, &by_execution, false).await;
+    assert!(plan.stats.segments_pruned_by_bloom > 0, "{:?}", plan.stats);
+    assert_eq!(
+        selected_log_ids(&engine, &by_execution).await,
+        brute_force_log_ids(&records, &by_execution)
+    );
+    let cached = engine.cached_indexes().unwrap();
 
     let missing = TextQuery::parse("trace_id:0123456789abcdef0123456789abcdef", "message").unwrap();
     let plan = text_plan(&engine, &missing, false).await;

@@ -138,7 +138,8 @@ pub struct SegmentBlooms {
 }
 
 impl SegmentBlooms {
-    /// Reads the footer and the filters of `columns` (those the file has).
+    /// Reads the footer and the filters of `columns` (a column the file
+    /// lacks is kept with none).
     pub async fn read(
         store: Arc<dyn ObjectStore>,
         meta: &SegmentMeta,
@@ -150,6 +151,8 @@ impl SegmentBlooms {
         let mut out = Vec::with_capacity(columns.len());
         for name in columns {
             let Ok(column) = schema.index_of(name) else {
+                // kept as known to have no filter
+                out.push((name.to_string(), Vec::new()));
                 continue;
             };
             let mut groups = Vec::with_capacity(builder.metadata().num_row_groups());
@@ -181,6 +184,18 @@ impl SegmentBlooms {
                             .all(|bloom| bloom.as_ref().is_some_and(|b| !b.check(*value)))
                 })
         })
+    }
+
+    /// True when the filters of `column` were read (or found missing).
+    pub fn has(&self, column: &str) -> bool {
+        self.columns.iter().any(|(name, _)| name == column)
+    }
+
+    /// These filters and `other`'s.
+    pub fn with(&self, other: SegmentBlooms) -> SegmentBlooms {
+        let mut columns = self.columns.clone();
+        columns.extend(other.columns);
+        SegmentBlooms { columns }
     }
 
     /// Bytes the filters hold.
