@@ -149,7 +149,8 @@ pub(crate) struct Inner {
     pub(crate) templates: Mutex<TemplateStore>,
     index_cache: Mutex<Vec<(String, Arc<SegmentIndex>)>>,
     /// Bloom filters of the id columns raw terms look up, by segment id:
-    /// read once per segment whose index is not cached, a few KB each.
+    /// read per column, once, for segments whose index is not cached (a
+    /// few KB each); dropped with the segment's index.
     bloom_cache: Mutex<HashMap<String, Arc<SegmentBlooms>>>,
     closed: AtomicBool,
     /// Woken whenever room may have been made: a flush landed, or a queued
