@@ -455,6 +455,13 @@ impl Engine {
             segments_total: snapshot.segments.len(),
             ..ScanStats::default()
         };
+        // id equalities the text predicate requires, for the bloom filters
+        let required: Vec<(&str, &str)> = predicate
+            .text
+            .iter()
+            .flat_map(TextQuery::required_equalities)
+            .filter(|(field, _)| BLOOM_LOOKUP_COLUMNS.contains(field))
+            .collect();
         let mut segments = Vec::new();
         for meta in &snapshot.segments {
             if !predicate.may_match(meta) {
@@ -464,7 +471,7 @@ impl Engine {
             let mut rows: Option<Vec<u32>> = None;
             let mut rows_exact = true;
             if !predicate.text.is_empty() {
-                if self.bloom_rules_out(meta, &predicate.text).await? {
+                if self.bloom_rules_out(meta, &required).await? {
                     stats.segments_pruned_by_bloom += 1;
                     continue;
                 }
@@ -519,18 +526,13 @@ impl Engine {
     }
 
     /// True when `meta`'s index is not in the cache and the segment's
-    /// Parquet bloom filters rule out an id (`trace_id:…`, `agent_id:…`,
-    /// `execution_id:…`) one of `text`'s queries requires. A lookup of one
+    /// Parquet bloom filters rule out the `required` id equalities
+    /// (`trace_id:…`, `agent_id:…`, `execution_id:…`). A lookup of one
     /// id then checks each segment's filters (read once per segment and
     /// kept: a few KB) instead of loading every index bundle (the whole
     /// index, hundreds of KB per segment, when the cache is cold); a
     /// cached index is asked instead.
-    async fn bloom_rules_out(&self, meta: &SegmentMeta, text: &[TextQuery]) -> Result<bool> {
-        let required: Vec<(&str, &str)> = text
-            .iter()
-            .flat_map(TextQuery::required_equalities)
-            .filter(|(field, _)| BLOOM_LOOKUP_COLUMNS.contains(field))
-            .collect();
+    async fn bloom_rules_out(&self, meta: &SegmentMeta, required: &[(&str, &str)]) -> Result<bool> {
         if required.is_empty() || self.index_is_cached(&meta.id)? {
             return Ok(false);
         }
@@ -565,7 +567,7 @@ impl Engine {
                 b
             }
         };
-        Ok(blooms.rules_out(&required))
+        Ok(blooms.rules_out(required))
     }
 
     /// Bytes of the bloom filters kept for id lookups.

@@ -43,9 +43,13 @@ pub async fn matching_rows(
     }
     let required = query.required_equalities();
 
-    let possible = row_groups_that_may_hold(&mut builder, &required)
+    let mut columns: Vec<&str> = required.iter().map(|(field, _)| *field).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let possible = SegmentBlooms::from_builder(&mut builder, &columns)
         .await
-        .map_err(&err)?;
+        .map_err(&err)?
+        .row_groups_allowing(&required);
     let group_rows: Vec<u64> = builder
         .metadata()
         .row_groups()
@@ -98,34 +102,6 @@ async fn open(
         .map_err(parquet_err(meta))
 }
 
-/// For each row group, whether its bloom filters allow every
-/// `(column, value)` of `required` (true where a column has no filter).
-async fn row_groups_that_may_hold<T: AsyncFileReader + Send + 'static>(
-    builder: &mut ParquetRecordBatchStreamBuilder<T>,
-    required: &[(&str, &str)],
-) -> std::result::Result<Vec<bool>, ParquetError> {
-    let schema = builder.schema().clone();
-    let mut possible = Vec::with_capacity(builder.metadata().num_row_groups());
-    for rg in 0..builder.metadata().num_row_groups() {
-        let mut may = true;
-        for (field, value) in required {
-            let Ok(column) = schema.index_of(field) else {
-                continue;
-            };
-            if let Some(bloom) = builder
-                .get_row_group_column_bloom_filter(rg, column)
-                .await?
-                && !bloom.check(*value)
-            {
-                may = false;
-                break;
-            }
-        }
-        possible.push(may);
-    }
-    Ok(possible)
-}
-
 /// Bytes of one block of a split-block bloom filter (eight 32-bit words).
 const BLOOM_BLOCK_BYTES: usize = 32;
 
@@ -134,6 +110,7 @@ const BLOOM_BLOCK_BYTES: usize = 32;
 /// lookup can rule the segment out without reading anything.
 #[derive(Debug)]
 pub struct SegmentBlooms {
+    row_groups: usize,
     columns: Vec<(String, Vec<Option<Sbbf>>)>,
 }
 
@@ -145,45 +122,60 @@ impl SegmentBlooms {
         meta: &SegmentMeta,
         columns: &[&str],
     ) -> Result<SegmentBlooms> {
-        let err = parquet_err(meta);
         let mut builder = open(store, meta).await?;
+        Self::from_builder(&mut builder, columns)
+            .await
+            .map_err(parquet_err(meta))
+    }
+
+    /// The filters of `columns` in the file `builder` has opened.
+    async fn from_builder<T: AsyncFileReader + Send + 'static>(
+        builder: &mut ParquetRecordBatchStreamBuilder<T>,
+        columns: &[&str],
+    ) -> std::result::Result<SegmentBlooms, ParquetError> {
         let schema = builder.schema().clone();
+        let row_groups = builder.metadata().num_row_groups();
         let mut out = Vec::with_capacity(columns.len());
         for name in columns {
-            let Ok(column) = schema.index_of(name) else {
-                // kept as known to have no filter
-                out.push((name.to_string(), Vec::new()));
-                continue;
-            };
-            let mut groups = Vec::with_capacity(builder.metadata().num_row_groups());
-            for rg in 0..builder.metadata().num_row_groups() {
-                groups.push(
-                    builder
-                        .get_row_group_column_bloom_filter(rg, column)
-                        .await
-                        .map_err(&err)?,
-                );
+            let mut groups = Vec::with_capacity(row_groups);
+            // a column the file lacks is kept as having no filter
+            if let Ok(column) = schema.index_of(name) {
+                for rg in 0..row_groups {
+                    groups.push(
+                        builder
+                            .get_row_group_column_bloom_filter(rg, column)
+                            .await?,
+                    );
+                }
             }
             out.push((name.to_string(), groups));
         }
-        Ok(SegmentBlooms { columns: out })
+        Ok(SegmentBlooms {
+            row_groups,
+            columns: out,
+        })
     }
 
-    /// True when, for one of `required`'s `(column, value)` equalities, the
-    /// filters rule the value out of every row group, so no row of the
-    /// segment can match. Columns without filters here rule nothing out.
-    pub fn rules_out(&self, required: &[(&str, &str)]) -> bool {
-        required.iter().any(|(field, value)| {
-            self.columns
-                .iter()
-                .find(|(name, _)| name == field)
-                .is_some_and(|(_, groups)| {
-                    !groups.is_empty()
-                        && groups
-                            .iter()
-                            .all(|bloom| bloom.as_ref().is_some_and(|b| !b.check(*value)))
+    /// For each row group, whether its filters allow every `(column,
+    /// value)` of `required` (a column without filters here allows all).
+    pub fn row_groups_allowing(&self, required: &[(&str, &str)]) -> Vec<bool> {
+        (0..self.row_groups)
+            .map(|rg| {
+                required.iter().all(|(field, value)| {
+                    self.columns
+                        .iter()
+                        .find(|(name, _)| name == field)
+                        .and_then(|(_, groups)| groups.get(rg)?.as_ref())
+                        .is_none_or(|bloom| bloom.check(*value))
                 })
-        })
+            })
+            .collect()
+    }
+
+    /// True when no row group may hold a row with every `(column, value)`
+    /// of `required`, so no row of the segment can match.
+    pub fn rules_out(&self, required: &[(&str, &str)]) -> bool {
+        !self.row_groups_allowing(required).contains(&true)
     }
 
     /// True when the filters of `column` were read (or found missing).
@@ -195,7 +187,10 @@ impl SegmentBlooms {
     pub fn with(&self, other: SegmentBlooms) -> SegmentBlooms {
         let mut columns = self.columns.clone();
         columns.extend(other.columns);
-        SegmentBlooms { columns }
+        SegmentBlooms {
+            row_groups: self.row_groups,
+            columns,
+        }
     }
 
     /// Bytes the filters hold.
