@@ -28,6 +28,7 @@ use strata_engine::{Engine, SegmentScan};
 use crate::engine_err;
 use crate::pushdown;
 use crate::scan_exec::LogsScanExec;
+use crate::stored_message;
 use crate::table_schema::{table_schema, to_table_batch};
 
 /// The `logs` table over an engine: a snapshot of segments plus memtable.
@@ -111,17 +112,21 @@ impl TableProvider for LogsTableProvider {
                 runtime.object_store(&self.store_url)?,
                 runtime.cache_manager.get_file_metadata_cache(),
             );
-            let mut source = ParquetSource::new(schema.clone())
+            let file_schema = stored_message::file_schema();
+            let mut source = ParquetSource::new(file_schema.clone())
                 .with_enable_page_index(true)
                 .with_parquet_file_reader_factory(Arc::new(factory));
-            // Statistics pruning (row groups, pages) from the non-search filters.
+            // Statistics pruning (row groups, pages) from the non-search
+            // filters (never on `message`: those are not pushed down, see
+            // `pushdown::classify`; files storing shape and variables lack
+            // the column).
             let prunable: Vec<Expr> = filters
                 .iter()
                 .filter(|f| !pushdown::is_search(f))
                 .cloned()
                 .collect();
             if let Some(expr) = conjunction(prunable) {
-                let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+                let df_schema = DFSchema::try_from(file_schema.as_ref().clone())?;
                 source = source.with_predicate(state.create_physical_expr(expr, &df_schema)?);
             }
             // Newest segments first in every group, so a TopK on timestamp
@@ -132,12 +137,18 @@ impl TableProvider for LogsTableProvider {
             for (i, s) in plan.segments.iter().enumerate() {
                 groups[i % groups_n].push(partitioned_file(s));
             }
+            let (columns, renders) = stored_message::file_projection(projection);
             let config = FileScanConfigBuilder::new(self.store_url.clone(), Arc::new(source))
                 .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
-                .with_projection_indices(projection.cloned())?
+                .with_projection_indices(Some(columns))?
                 .with_limit(limit)
                 .build();
-            children.push(DataSourceExec::from_data_source(config));
+            let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
+            children.push(if renders {
+                stored_message::render_over(scan)?
+            } else {
+                scan
+            });
         }
         if !plan.memtable.is_empty() {
             let memtable = plan

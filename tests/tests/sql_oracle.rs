@@ -37,8 +37,25 @@ fn conditions(records: &[StructuredLog]) -> Vec<(String, Oracle)> {
     };
     let trace = some_trace.clone();
     let agent = some_agent.clone();
+    // one record's whole message, quoted for SQL
+    let exact = records[N / 3].message.clone();
+    let exact_sql = exact.replace('\'', "''");
     vec![
         ("true".into(), Box::new(|_| true)),
+        // `message` itself, rendered from the stored shape and variables:
+        // compared, matched and measured by DataFusion, not the index
+        (
+            format!("message = '{exact_sql}'"),
+            Box::new(move |r| r.message == exact),
+        ),
+        (
+            "message LIKE '%timed out after%'".into(),
+            Box::new(|r| r.message.contains("timed out after")),
+        ),
+        (
+            "length(message) > 90 AND message NOT LIKE 'Execution%'".into(),
+            Box::new(|r| r.message.chars().count() > 90 && !r.message.starts_with("Execution")),
+        ),
         (
             "search(message, 'timeout')".into(),
             Box::new(|r| has_word(&r.message, "timeout")),
@@ -117,6 +134,17 @@ async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
         assert_eq!(got.len(), want.len(), "{stage}: count for {cond}");
         assert_eq!(got, want, "{stage}: rows for {cond}");
     }
+    // every message reads back as ingested
+    let rows = sql("SELECT log_id, message FROM logs".into()).await;
+    let got: std::collections::BTreeMap<String, String> = strings(&rows, "log_id")
+        .into_iter()
+        .zip(strings(&rows, "message"))
+        .collect();
+    let want: std::collections::BTreeMap<String, String> = records
+        .iter()
+        .map(|r| (r.log_id.clone(), r.message.clone()))
+        .collect();
+    assert!(got == want, "{stage}: messages differ from the records'");
     let by_level = sql("SELECT log_level, count(*) AS n FROM logs GROUP BY log_level".into()).await;
     assert_eq!(
         counts(&by_level, "log_level", "n"),
@@ -205,6 +233,38 @@ async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
     let engine = strata_tests::open_test_engine(dir.path()).await;
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     check(&ctx, &records, "after restart").await;
+}
+
+/// Segments that store `message` as text (written before the shape
+/// encoding, or with it off) and segments that store shape and variables
+/// answer together, and after compaction merges them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_with_message_as_text_and_as_shapes_answer_together() {
+    use strata_engine::{Engine, EngineConfig};
+    let records = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let config = |message_shapes: bool| EngineConfig {
+        background_tasks: false,
+        compaction_min_segments: 2,
+        message_shapes,
+        ..EngineConfig::new(dir.path())
+    };
+    {
+        let engine = Engine::open(config(false)).await.unwrap();
+        engine.ingest(&records[..N / 2]).await.unwrap();
+        engine.flush().await.unwrap();
+        engine.close().await.unwrap();
+    }
+    let engine = Engine::open(config(true)).await.unwrap();
+    engine.ingest(&records[N / 2..N * 3 / 4]).await.unwrap();
+    engine.flush().await.unwrap();
+    engine.ingest(&records[N * 3 / 4..]).await.unwrap();
+    let ctx = session(&engine, &QueryConfig::default()).unwrap();
+    check(&ctx, &records, "text and shaped segments + memtable").await;
+    engine.flush().await.unwrap();
+    let compacted = engine.compact().await.unwrap();
+    assert!(compacted.segments_merged > 0, "{compacted:?}");
+    check(&ctx, &records, "compacted").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1082,3 +1082,127 @@ async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
         brute_force_log_ids(&records, &query)
     );
 }
+
+/// Column names of a segment's Parquet file.
+async fn file_columns(engine: &Engine, meta: &crate::segment::SegmentMeta) -> Vec<String> {
+    let bytes = engine.read_object(&meta.parquet_location()).await.unwrap();
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
+    reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+/// Segments written with `message` as text (before the shape encoding, or
+/// with it off) and as shape and variables are searched together, phrases
+/// checked on either kind of file, and compaction rewrites both into the
+/// encoding: the same rows as a brute-force scan throughout.
+#[tokio::test]
+async fn segments_with_message_as_text_and_as_shapes_are_read_together() {
+    use crate::segment::message_codec::{SHAPE_COLUMN, VARS_COLUMN};
+    let dir = tempfile::tempdir().unwrap();
+    let records = sample(4000);
+    let as_text = EngineConfig {
+        message_shapes: false,
+        ..config(dir.path())
+    };
+    {
+        let engine = Engine::open(as_text).await.unwrap();
+        engine.ingest(&records[..2000]).await.unwrap();
+        engine.flush().await.unwrap();
+        engine.close().await.unwrap();
+    }
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    engine.ingest(&records[2000..]).await.unwrap();
+    engine.flush().await.unwrap();
+
+    let (mut text, mut shaped) = (0, 0);
+    for s in engine.snapshot().unwrap().segments.iter() {
+        let columns = file_columns(&engine, s).await;
+        if columns.iter().any(|c| c == "message") {
+            text += 1;
+        } else {
+            assert!(columns.iter().any(|c| c == SHAPE_COLUMN), "{columns:?}");
+            assert!(columns.iter().any(|c| c == VARS_COLUMN), "{columns:?}");
+            shaped += 1;
+        }
+    }
+    assert!(text > 0 && shaped > 0, "{text} as text, {shaped} shaped");
+
+    // phrases (checked on the Parquet column), including a message's
+    // variables and the text between them
+    let message = &records[2500].message;
+    let tokens = tokens_of(message);
+    let mut queries = vec![
+        format!("\"{} {}\"", tokens[0], tokens[1]),
+        format!("\"{} {}\"", tokens[1], tokens[0]),
+        format!("\"{}\"", tokens.join(" ")),
+        format!("NOT \"{} {}\"", tokens[0], tokens[1]),
+    ];
+    let other = &records[100].message;
+    queries.push(format!("\"{}\"", tokens_of(other).join(" ")));
+    let check = |engine: &Engine, queries: &[String]| {
+        let (engine, queries) = (engine.clone(), queries.to_vec());
+        let records = records.clone();
+        async move {
+            for (i, q) in queries.iter().enumerate() {
+                let query = TextQuery::parse(q, "message").unwrap();
+                let expect = brute_force_log_ids(&records, &query);
+                if [0, 2, 4].contains(&i) {
+                    assert!(!expect.is_empty(), "{q} matches something");
+                }
+                assert_eq!(selected_log_ids(&engine, &query).await, expect, "{q}");
+            }
+        }
+    };
+    check(&engine, &queries).await;
+    assert_exactly_once(&ids(&engine).await, &records);
+    // every record's message reads back as ingested, from both kinds
+    let messages = read_back_messages(&engine).await;
+    for r in &records {
+        assert_eq!(messages.get(&r.log_id), Some(&r.message), "{}", r.log_id);
+    }
+
+    let before: Vec<String> = engine
+        .snapshot()
+        .unwrap()
+        .segments
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let stats = engine.compact().await.unwrap();
+    assert!(stats.segments_merged >= 2, "{stats:?}");
+    let mut written = 0;
+    for s in engine.snapshot().unwrap().segments.iter() {
+        if !before.contains(&s.id) {
+            written += 1;
+            let columns = file_columns(&engine, s).await;
+            assert!(columns.iter().any(|c| c == SHAPE_COLUMN), "{columns:?}");
+        }
+    }
+    assert!(written > 0, "compaction wrote no segment");
+    check(&engine, &queries).await;
+    let messages = read_back_messages(&engine).await;
+    for r in &records {
+        assert_eq!(messages.get(&r.log_id), Some(&r.message), "{}", r.log_id);
+    }
+}
+
+/// log_id -> message of every flushed row, read back from the segments.
+async fn read_back_messages(engine: &Engine) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for s in engine.snapshot().unwrap().segments.iter() {
+        let bytes = engine.read_object(&s.parquet_location()).await.unwrap();
+        for b in crate::segment::reader::read_all(bytes, &s.id).unwrap() {
+            let ids = b.column_by_name("log_id").unwrap().as_string::<i32>();
+            let msgs = b.column_by_name("message").unwrap().as_string::<i32>();
+            for (id, m) in ids.iter().zip(msgs.iter()) {
+                out.insert(id.unwrap().to_string(), m.unwrap().to_string());
+            }
+        }
+    }
+    out
+}

@@ -2,6 +2,7 @@
 //! (workspace, hour) partition flush, catalogued by [`SegmentMeta`].
 
 pub mod index;
+pub mod message_codec;
 mod object_reader;
 pub mod reader;
 pub mod row_filter;

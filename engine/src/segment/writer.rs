@@ -3,13 +3,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::TimestampMicrosecondType;
+use arrow::datatypes::{Schema, TimestampMicrosecondType};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+use super::message_codec::{self, VARS_COLUMN};
 use super::{ColumnStats, MAX_DISTINCT_IN_STATS, SegmentMeta, index, object_base};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
@@ -37,6 +38,7 @@ const BLOOM_COLUMNS: &[&str] = &[
 /// level.
 const TEXT_COLUMNS: &[&str] = &[
     col::MESSAGE,
+    VARS_COLUMN,
     col::ATTRIBUTES,
     col::ERROR_MESSAGE,
     col::STACK_TRACE,
@@ -84,6 +86,7 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
     col::TRACE_ID,
     col::PARENT_SPAN_ID,
     col::MESSAGE,
+    VARS_COLUMN,
     col::ATTRIBUTES,
     col::ERROR_MESSAGE,
     col::STACK_TRACE,
@@ -112,8 +115,12 @@ pub struct SegmentLayout {
     pub id_page_bytes: usize,
     /// zstd level of every column but the wide text ones.
     pub zstd_level: i32,
-    /// zstd level of `message`, `attributes`, `error_message`, `stack_trace`.
+    /// zstd level of `message` (or its variables), `attributes`,
+    /// `error_message`, `stack_trace`.
     pub text_zstd_level: i32,
+    /// Store `message` as shape and variables
+    /// ([`message_codec`](super::message_codec)) rather than as text.
+    pub message_shapes: bool,
 }
 
 impl Default for SegmentLayout {
@@ -127,7 +134,7 @@ fn zstd(level: i32) -> Result<Compression> {
     Ok(Compression::ZSTD(level))
 }
 
-fn writer_properties(layout: &SegmentLayout) -> Result<WriterProperties> {
+fn writer_properties(layout: &SegmentLayout, schema: &Schema) -> Result<WriterProperties> {
     let mut b = WriterProperties::builder()
         .set_compression(zstd(layout.zstd_level)?)
         .set_dictionary_enabled(true)
@@ -135,7 +142,7 @@ fn writer_properties(layout: &SegmentLayout) -> Result<WriterProperties> {
         .set_max_row_group_row_count(Some(layout.row_group_rows))
         .set_data_page_row_count_limit(layout.page_rows)
         .set_sorting_columns(Some(vec![SortingColumn {
-            column_idx: timestamp_index() as i32,
+            column_idx: schema.index_of(col::TIMESTAMP)? as i32,
             descending: false,
             nulls_first: false,
         }]));
@@ -196,7 +203,14 @@ pub fn write_parquet(
     layout: &SegmentLayout,
     segment_id: &str,
 ) -> Result<(Vec<u8>, Vec<u64>)> {
-    let props = writer_properties(layout)?;
+    let stored;
+    let batch = if layout.message_shapes {
+        stored = message_codec::to_stored(batch)?;
+        &stored
+    } else {
+        batch
+    };
+    let props = writer_properties(layout, &batch.schema())?;
     let write = || {
         let mut buf = Vec::with_capacity(batch.get_array_memory_size() / 4);
         let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
@@ -304,7 +318,7 @@ mod tests {
             .with_page_index_policy(PageIndexPolicy::Required)
             .parse_and_finish(&files.parquet)
             .unwrap();
-        let schema = batch.schema();
+        let schema = message_codec::stored_schema();
         let offsets = meta.offset_index().expect("offset index");
         for (rg, rg_offsets) in meta.row_groups().iter().zip(offsets) {
             for (c, pages) in rg_offsets.iter().enumerate() {
@@ -344,13 +358,53 @@ mod tests {
             assert!(encodings(col::LOG_ID).contains(&Encoding::DELTA_BYTE_ARRAY));
             assert!(!encodings(col::MEMORY_MB).contains(&Encoding::RLE_DICTIONARY));
             assert!(encodings(col::SERVICE).contains(&Encoding::RLE_DICTIONARY));
-            for c in [col::MESSAGE, col::ATTRIBUTES, col::TRACE_ID] {
+            for c in [VARS_COLUMN, col::ATTRIBUTES, col::TRACE_ID] {
                 assert!(!encodings(c).contains(&Encoding::RLE_DICTIONARY), "{c}");
             }
+            assert!(encodings(message_codec::SHAPE_COLUMN).contains(&Encoding::RLE_DICTIONARY));
         }
 
         let read = reader::read_all(files.parquet.clone(), &files.meta.id).unwrap();
-        assert_eq!(concat_batches(&schema, &read).unwrap(), batch);
+        assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
+    }
+
+    /// `message` is stored as shape and variables unless the layout turns
+    /// that off; the rows read back the same either way, and the shapes
+    /// take far fewer bytes than the text.
+    #[test]
+    fn messages_are_stored_as_shapes_and_variables_unless_turned_off() {
+        let records = generate(&SampleConfig::default(), 20_000);
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let column_bytes = |message_shapes: bool| {
+            let layout = SegmentLayout {
+                message_shapes,
+                ..SegmentLayout::default()
+            };
+            let files = write_segment(&batch, "ws-acme", &layout).unwrap();
+            let read = reader::read_all(files.parquet.clone(), &files.meta.id).unwrap();
+            assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
+            let meta = ParquetMetaDataReader::new()
+                .parse_and_finish(&files.parquet)
+                .unwrap();
+            let mut bytes = BTreeMap::new();
+            for rg in meta.row_groups() {
+                for c in rg.columns() {
+                    *bytes.entry(c.column_path().string()).or_insert(0) += c.compressed_size();
+                }
+            }
+            bytes
+        };
+        let text = column_bytes(false);
+        let shaped = column_bytes(true);
+        assert!(text.contains_key(col::MESSAGE), "{text:?}");
+        assert!(!text.contains_key(VARS_COLUMN), "{text:?}");
+        assert!(!shaped.contains_key(col::MESSAGE), "{shaped:?}");
+        let message = text[col::MESSAGE];
+        let encoded = shaped[VARS_COLUMN] + shaped[message_codec::SHAPE_COLUMN];
+        assert!(
+            encoded * 4 < message * 3,
+            "shape + variables {encoded} B against {message} B of text"
+        );
     }
 
     /// The text columns' data pages are cut near `text_page_bytes`
@@ -372,7 +426,7 @@ mod tests {
         };
         let files = write_segment(&batch, "ws-acme", &layout).unwrap();
         let reader = SerializedFileReader::new(files.parquet.clone()).unwrap();
-        let schema = batch.schema();
+        let schema = message_codec::stored_schema();
         let pages = |name: &str| {
             let c = schema.index_of(name).unwrap();
             let mut sizes = Vec::new();
@@ -385,7 +439,8 @@ mod tests {
             sizes
         };
         for (columns, limit) in [(TEXT_COLUMNS, 8 << 10), (ID_COLUMNS, 4 << 10)] {
-            for c in columns {
+            // `message` is stored as its variables
+            for c in columns.iter().filter(|c| **c != col::MESSAGE) {
                 let sizes = pages(c);
                 assert!(sizes.len() >= 2, "{c}: {sizes:?}");
                 let cap = 3 * limit;
@@ -402,7 +457,7 @@ mod tests {
         assert_eq!(pages(col::SERVICE).len(), 1);
         assert_eq!(pages(col::MEMORY_MB).len(), 1);
         let read = reader::read_all(files.parquet, &files.meta.id).unwrap();
-        assert_eq!(concat_batches(&schema, &read).unwrap(), batch);
+        assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
     }
 
     #[test]
