@@ -80,5 +80,45 @@ fn segment(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, segment);
+/// `message` and `attributes` to shapes and variables (segment write) and
+/// back (every read of them from a segment).
+fn text_shapes(c: &mut Criterion) {
+    use arrow::array::AsArray;
+    use arrow::datatypes::DataType;
+    use strata_engine::segment::text_shapes::{decode, encode};
+
+    let records = generate(
+        &SampleConfig {
+            total: ROWS,
+            duration_us: 3_600_000_000,
+            ..SampleConfig::default()
+        },
+        ROWS,
+    );
+    let batch = records_to_batch_with_templates(&records, None).expect("batch");
+    let mut group = c.benchmark_group("text_shapes_100k");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    for column in ["message", "attributes"] {
+        let texts = batch
+            .column_by_name(column)
+            .expect("column")
+            .as_string::<i32>()
+            .clone();
+        let (shapes, vars) = encode(&texts);
+        let view = |a: &dyn arrow::array::Array| {
+            arrow::compute::cast(a, &DataType::Utf8View).expect("views")
+        };
+        let (shape_views, var_views) = (view(&shapes), view(&vars));
+        group.bench_function(format!("{column}_encode"), |b| b.iter(|| encode(&texts)));
+        group.bench_function(format!("{column}_decode"), |b| {
+            b.iter(|| decode(&shapes, &vars, "bench").expect("decode"))
+        });
+        group.bench_function(format!("{column}_decode_views"), |b| {
+            b.iter(|| decode(&shape_views, &var_views, "bench").expect("decode"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, segment, text_shapes);
 criterion_main!(benches);

@@ -85,12 +85,12 @@ pub struct EngineConfig {
     /// `error_message`, `stack_trace`), which hold most of the bytes and
     /// gain the most from a higher level (1..=22).
     pub text_zstd_level: i32,
-    /// Store `message` in segments as its shape (the text with the
-    /// variables masked, dictionary-encoded) and its variables, as CLP
-    /// does, rather than as text: ~45% fewer bytes for `message`. SQL,
-    /// search and every reader see the text either way; set it to false
-    /// for segments whose Parquet other tools read directly.
-    pub message_shapes: bool,
+    /// Store `message` and `attributes` in segments as their shapes (the
+    /// text with the variables masked, dictionary-encoded) and variables,
+    /// as CLP does, rather than as text: about half the bytes of those
+    /// columns. SQL, search and every reader see the text either way; set
+    /// it to false for segments whose Parquet other tools read directly.
+    pub text_shapes: bool,
     /// Compact a partition once it has this many small segments.
     pub compaction_min_segments: usize,
     /// Segments with fewer rows than this are small.
@@ -121,7 +121,7 @@ impl Default for EngineConfig {
             id_page_bytes: DEFAULT_ID_PAGE_BYTES,
             zstd_level: DEFAULT_ZSTD_LEVEL,
             text_zstd_level: DEFAULT_TEXT_ZSTD_LEVEL,
-            message_shapes: true,
+            text_shapes: true,
             compaction_min_segments: DEFAULT_COMPACTION_MIN_SEGMENTS,
             compaction_small_rows: DEFAULT_COMPACTION_SMALL_ROWS,
             index_cache_segments: DEFAULT_INDEX_CACHE_SEGMENTS,
@@ -208,7 +208,7 @@ impl EngineConfig {
             id_page_bytes: self.id_page_bytes,
             zstd_level: self.zstd_level,
             text_zstd_level: self.text_zstd_level,
-            message_shapes: self.message_shapes,
+            text_shapes: self.text_shapes,
         }
     }
 }

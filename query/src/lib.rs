@@ -30,7 +30,7 @@ pub mod scan_exec;
 pub mod search;
 mod search_bounds;
 pub mod shell;
-pub mod stored_message;
+pub mod stored_text;
 pub mod table_provider;
 pub mod table_schema;
 pub mod templates_table;

@@ -28,7 +28,7 @@ use strata_engine::{Engine, SegmentScan};
 use crate::engine_err;
 use crate::pushdown;
 use crate::scan_exec::LogsScanExec;
-use crate::stored_message;
+use crate::stored_text;
 use crate::table_schema::{table_schema, to_table_batch};
 
 /// The `logs` table over an engine: a snapshot of segments plus memtable.
@@ -112,7 +112,7 @@ impl TableProvider for LogsTableProvider {
                 runtime.object_store(&self.store_url)?,
                 runtime.cache_manager.get_file_metadata_cache(),
             );
-            let file_schema = stored_message::file_schema();
+            let file_schema = stored_text::file_schema();
             let mut source = ParquetSource::new(file_schema.clone())
                 .with_enable_page_index(true)
                 .with_parquet_file_reader_factory(Arc::new(factory));
@@ -137,7 +137,7 @@ impl TableProvider for LogsTableProvider {
             for (i, s) in plan.segments.iter().enumerate() {
                 groups[i % groups_n].push(partitioned_file(s));
             }
-            let (columns, renders) = stored_message::file_projection(projection);
+            let (columns, renders) = stored_text::file_projection(projection);
             let config = FileScanConfigBuilder::new(self.store_url.clone(), Arc::new(source))
                 .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
                 .with_projection_indices(Some(columns))?
@@ -145,7 +145,7 @@ impl TableProvider for LogsTableProvider {
                 .build();
             let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             children.push(if renders {
-                stored_message::render_over(scan)?
+                stored_text::render_over(scan)?
             } else {
                 scan
             });

@@ -49,6 +49,15 @@ fn conditions(records: &[StructuredLog]) -> Vec<(String, Oracle)> {
             Box::new(move |r| r.message == exact),
         ),
         (
+            "attributes LIKE '%\"region\":\"us-west-2\"%' AND json_get_str(attributes, 'region') = 'us-west-2'".into(),
+            Box::new(|r| {
+                r.attributes.as_deref().is_some_and(|a| {
+                    let v: serde_json::Value = serde_json::from_str(a).unwrap();
+                    v["region"] == "us-west-2"
+                })
+            }),
+        ),
+        (
             "message LIKE '%timed out after%'".into(),
             Box::new(|r| r.message.contains("timed out after")),
         ),
@@ -134,17 +143,23 @@ async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
         assert_eq!(got.len(), want.len(), "{stage}: count for {cond}");
         assert_eq!(got, want, "{stage}: rows for {cond}");
     }
-    // every message reads back as ingested
-    let rows = sql("SELECT log_id, message FROM logs".into()).await;
-    let got: std::collections::BTreeMap<String, String> = strings(&rows, "log_id")
-        .into_iter()
-        .zip(strings(&rows, "message"))
-        .collect();
-    let want: std::collections::BTreeMap<String, String> = records
-        .iter()
-        .map(|r| (r.log_id.clone(), r.message.clone()))
-        .collect();
-    assert!(got == want, "{stage}: messages differ from the records'");
+    // every message and attributes reads back as the records' batch holds
+    // them
+    let rows = sql("SELECT log_id, message, attributes FROM logs".into()).await;
+    let texts = |batches: &[arrow::array::RecordBatch]| {
+        let ids = strings(batches, "log_id");
+        let pairs = strings(batches, "message")
+            .into_iter()
+            .zip(strings(batches, "attributes"));
+        ids.into_iter()
+            .zip(pairs)
+            .collect::<std::collections::BTreeMap<String, (String, String)>>()
+    };
+    let want = texts(&[strata_engine::batch::records_to_batch(records).unwrap()]);
+    assert!(
+        texts(&rows) == want,
+        "{stage}: texts differ from the records'"
+    );
     let by_level = sql("SELECT log_level, count(*) AS n FROM logs GROUP BY log_level".into()).await;
     assert_eq!(
         counts(&by_level, "log_level", "n"),
@@ -235,18 +250,18 @@ async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
     check(&ctx, &records, "after restart").await;
 }
 
-/// Segments that store `message` as text (written before the shape
-/// encoding, or with it off) and segments that store shape and variables
-/// answer together, and after compaction merges them.
+/// Segments that store `message` and `attributes` as text (written before
+/// the shape encoding, or with it off) and segments that store shapes and
+/// variables answer together, and after compaction merges them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn segments_with_message_as_text_and_as_shapes_answer_together() {
+async fn segments_with_text_columns_as_text_and_as_shapes_answer_together() {
     use strata_engine::{Engine, EngineConfig};
     let records = corpus();
     let dir = tempfile::tempdir().unwrap();
-    let config = |message_shapes: bool| EngineConfig {
+    let config = |text_shapes: bool| EngineConfig {
         background_tasks: false,
         compaction_min_segments: 2,
-        message_shapes,
+        text_shapes,
         ..EngineConfig::new(dir.path())
     };
     {

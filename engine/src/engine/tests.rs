@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use object_store::memory::InMemory;
@@ -1096,17 +1096,18 @@ async fn file_columns(engine: &Engine, meta: &crate::segment::SegmentMeta) -> Ve
         .collect()
 }
 
-/// Segments written with `message` as text (before the shape encoding, or
-/// with it off) and as shape and variables are searched together, phrases
-/// checked on either kind of file, and compaction rewrites both into the
-/// encoding: the same rows as a brute-force scan throughout.
+/// Segments written with `message` and `attributes` as text (before the
+/// shape encoding, or with it off) and as shapes and variables are searched
+/// together, phrases checked on either kind of file, and compaction
+/// rewrites both into the encoding: the same rows as a brute-force scan
+/// throughout, and the same texts read back.
 #[tokio::test]
-async fn segments_with_message_as_text_and_as_shapes_are_read_together() {
-    use crate::segment::message_codec::{SHAPE_COLUMN, VARS_COLUMN};
+async fn segments_with_text_columns_as_text_and_as_shapes_are_read_together() {
+    use crate::segment::text_shapes::{SHAPED_COLUMNS, shape_column, vars_column};
     let dir = tempfile::tempdir().unwrap();
     let records = sample(4000);
     let as_text = EngineConfig {
-        message_shapes: false,
+        text_shapes: false,
         ..config(dir.path())
     };
     {
@@ -1123,10 +1124,14 @@ async fn segments_with_message_as_text_and_as_shapes_are_read_together() {
     for s in engine.snapshot().unwrap().segments.iter() {
         let columns = file_columns(&engine, s).await;
         if columns.iter().any(|c| c == "message") {
+            assert!(columns.iter().any(|c| c == "attributes"), "{columns:?}");
             text += 1;
         } else {
-            assert!(columns.iter().any(|c| c == SHAPE_COLUMN), "{columns:?}");
-            assert!(columns.iter().any(|c| c == VARS_COLUMN), "{columns:?}");
+            for c in SHAPED_COLUMNS {
+                assert!(!columns.iter().any(|n| n == c), "{columns:?}");
+                assert!(columns.contains(&shape_column(c)), "{columns:?}");
+                assert!(columns.contains(&vars_column(c)), "{columns:?}");
+            }
             shaped += 1;
         }
     }
@@ -1160,11 +1165,11 @@ async fn segments_with_message_as_text_and_as_shapes_are_read_together() {
     };
     check(&engine, &queries).await;
     assert_exactly_once(&ids(&engine).await, &records);
-    // every record's message reads back as ingested, from both kinds
-    let messages = read_back_messages(&engine).await;
-    for r in &records {
-        assert_eq!(messages.get(&r.log_id), Some(&r.message), "{}", r.log_id);
-    }
+    // every record's message and attributes read back as the records'
+    // batch holds them, from both kinds
+    let want = texts_by_id(&crate::batch::records_to_batch(&records).unwrap());
+    assert!(want.values().filter(|(_, a)| a.is_some()).count() > 1000);
+    assert!(read_back_messages(&engine).await == want, "texts read back");
 
     let before: Vec<String> = engine
         .snapshot()
@@ -1180,29 +1185,40 @@ async fn segments_with_message_as_text_and_as_shapes_are_read_together() {
         if !before.contains(&s.id) {
             written += 1;
             let columns = file_columns(&engine, s).await;
-            assert!(columns.iter().any(|c| c == SHAPE_COLUMN), "{columns:?}");
+            assert!(columns.contains(&shape_column("message")), "{columns:?}");
         }
     }
     assert!(written > 0, "compaction wrote no segment");
     check(&engine, &queries).await;
-    let messages = read_back_messages(&engine).await;
-    for r in &records {
-        assert_eq!(messages.get(&r.log_id), Some(&r.message), "{}", r.log_id);
-    }
+    assert!(read_back_messages(&engine).await == want, "texts read back");
 }
 
-/// log_id -> message of every flushed row, read back from the segments.
-async fn read_back_messages(engine: &Engine) -> HashMap<String, String> {
+/// log_id -> (message, attributes) of every flushed row, read back from
+/// the segments.
+async fn read_back_messages(engine: &Engine) -> HashMap<String, (String, Option<String>)> {
     let mut out = HashMap::new();
     for s in engine.snapshot().unwrap().segments.iter() {
         let bytes = engine.read_object(&s.parquet_location()).await.unwrap();
         for b in crate::segment::reader::read_all(bytes, &s.id).unwrap() {
-            let ids = b.column_by_name("log_id").unwrap().as_string::<i32>();
-            let msgs = b.column_by_name("message").unwrap().as_string::<i32>();
-            for (id, m) in ids.iter().zip(msgs.iter()) {
-                out.insert(id.unwrap().to_string(), m.unwrap().to_string());
-            }
+            out.extend(texts_by_id(&b));
         }
     }
     out
+}
+
+/// log_id -> (message, attributes) of the rows of `batch`.
+fn texts_by_id(b: &RecordBatch) -> HashMap<String, (String, Option<String>)> {
+    let column = |name| b.column_by_name(name).unwrap().as_string::<i32>();
+    let (ids, messages, attributes) = (column("log_id"), column("message"), column("attributes"));
+    (0..b.num_rows())
+        .map(|i| {
+            let attrs = attributes
+                .is_valid(i)
+                .then(|| attributes.value(i).to_string());
+            (
+                ids.value(i).to_string(),
+                (messages.value(i).to_string(), attrs),
+            )
+        })
+        .collect()
 }

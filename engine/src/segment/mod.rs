@@ -2,12 +2,12 @@
 //! (workspace, hour) partition flush, catalogued by [`SegmentMeta`].
 
 pub mod index;
-pub mod message_codec;
 mod object_reader;
 pub mod reader;
 pub mod row_filter;
 pub mod row_selection;
 pub mod template_groups;
+pub mod text_shapes;
 pub mod timestamps;
 pub mod writer;
 

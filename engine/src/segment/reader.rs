@@ -5,11 +5,12 @@ use arrow::array::RecordBatch;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::message_codec;
+use super::text_shapes;
 use crate::error::{Error, Result};
 
 /// Decodes every row of a segment's Parquet bytes, in file order, with
-/// `message` rendered from its stored shape and variables.
+/// `message` and `attributes` rendered from their stored shapes and
+/// variables.
 pub fn read_all(parquet: Bytes, segment_id: &str) -> Result<Vec<RecordBatch>> {
     let err = |source| Error::Parquet {
         segment_id: segment_id.to_string(),
@@ -22,7 +23,7 @@ pub fn read_all(parquet: Bytes, segment_id: &str) -> Result<Vec<RecordBatch>> {
         .map_err(err)?;
     let mut out = Vec::new();
     for b in reader {
-        out.push(message_codec::to_logs_schema(&b?, segment_id)?);
+        out.push(text_shapes::to_logs_schema(&b?, segment_id)?);
     }
     Ok(out)
 }

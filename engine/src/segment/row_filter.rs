@@ -19,9 +19,9 @@ use parquet::bloom_filter::Sbbf;
 use parquet::errors::ParquetError;
 
 use super::SegmentMeta;
-use super::message_codec;
 use super::object_reader::ObjectReader;
 use super::row_selection::rows_to_read;
+use super::text_shapes;
 use crate::error::{Error, Result};
 use crate::text_query::TextQuery;
 
@@ -40,7 +40,7 @@ pub async fn matching_rows(
     let schema = builder.schema().clone();
     let mut roots = Vec::with_capacity(fields.len());
     for f in &fields {
-        roots.extend(message_codec::stored_columns(&schema, f)?);
+        roots.extend(text_shapes::stored_columns(&schema, f)?);
     }
     let required = query.required_equalities();
 
@@ -74,7 +74,7 @@ pub async fn matching_rows(
     let mut out = Vec::new();
     let mut at = 0usize;
     for batch in &batches {
-        let hits = query.evaluate(&message_codec::to_logs(batch, &meta.id)?)?;
+        let hits = query.evaluate(&text_shapes::to_logs(batch, &meta.id)?)?;
         for i in 0..batch.num_rows() {
             if hits.value(i) {
                 out.push(read.ordinals[at + i]);

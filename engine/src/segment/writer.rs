@@ -10,7 +10,7 @@ use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::message_codec::{self, VARS_COLUMN};
+use super::text_shapes::{self, SHAPED_COLUMNS, vars_column};
 use super::{ColumnStats, MAX_DISTINCT_IN_STATS, SegmentMeta, index, object_base};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
@@ -38,7 +38,6 @@ const BLOOM_COLUMNS: &[&str] = &[
 /// level.
 const TEXT_COLUMNS: &[&str] = &[
     col::MESSAGE,
-    VARS_COLUMN,
     col::ATTRIBUTES,
     col::ERROR_MESSAGE,
     col::STACK_TRACE,
@@ -86,7 +85,6 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
     col::TRACE_ID,
     col::PARENT_SPAN_ID,
     col::MESSAGE,
-    VARS_COLUMN,
     col::ATTRIBUTES,
     col::ERROR_MESSAGE,
     col::STACK_TRACE,
@@ -115,12 +113,12 @@ pub struct SegmentLayout {
     pub id_page_bytes: usize,
     /// zstd level of every column but the wide text ones.
     pub zstd_level: i32,
-    /// zstd level of `message` (or its variables), `attributes`,
+    /// zstd level of `message`, `attributes` (or their variables),
     /// `error_message`, `stack_trace`.
     pub text_zstd_level: i32,
-    /// Store `message` as shape and variables
-    /// ([`message_codec`](super::message_codec)) rather than as text.
-    pub message_shapes: bool,
+    /// Store `message` and `attributes` as shapes and variables
+    /// ([`text_shapes`](super::text_shapes)) rather than as text.
+    pub text_shapes: bool,
 }
 
 impl Default for SegmentLayout {
@@ -157,6 +155,17 @@ fn writer_properties(layout: &SegmentLayout, schema: &Schema) -> Result<WriterPr
     }
     for c in ID_COLUMNS {
         b = b.set_column_data_page_size_limit(ColumnPath::from(*c), layout.id_page_bytes);
+    }
+    // Shapes repeat: a dictionary (the writer's default). Variables are
+    // laid out as the text they replace.
+    for c in SHAPED_COLUMNS {
+        b = b
+            .set_column_compression(ColumnPath::from(vars_column(c)), text)
+            .set_column_data_page_size_limit(
+                ColumnPath::from(vars_column(c)),
+                layout.text_page_bytes,
+            )
+            .set_column_dictionary_enabled(ColumnPath::from(vars_column(c)), false);
     }
     for c in UNCOMPRESSED_COLUMNS {
         b = b.set_column_compression(ColumnPath::from(*c), Compression::UNCOMPRESSED);
@@ -204,8 +213,8 @@ pub fn write_parquet(
     segment_id: &str,
 ) -> Result<(Vec<u8>, Vec<u64>)> {
     let stored;
-    let batch = if layout.message_shapes {
-        stored = message_codec::to_stored(batch)?;
+    let batch = if layout.text_shapes {
+        stored = text_shapes::to_stored(batch)?;
         &stored
     } else {
         batch
@@ -301,6 +310,7 @@ mod tests {
     use crate::batch::{records_to_batch, sort_by_timestamp};
     use crate::sample::{SampleConfig, generate};
     use crate::segment::reader;
+    use crate::segment::text_shapes::shape_column;
 
     #[test]
     fn layout_sets_page_rows_and_encodings_and_rows_read_back_unchanged() {
@@ -318,7 +328,7 @@ mod tests {
             .with_page_index_policy(PageIndexPolicy::Required)
             .parse_and_finish(&files.parquet)
             .unwrap();
-        let schema = message_codec::stored_schema();
+        let schema = text_shapes::stored_schema();
         let offsets = meta.offset_index().expect("offset index");
         for (rg, rg_offsets) in meta.row_groups().iter().zip(offsets) {
             for (c, pages) in rg_offsets.iter().enumerate() {
@@ -358,26 +368,33 @@ mod tests {
             assert!(encodings(col::LOG_ID).contains(&Encoding::DELTA_BYTE_ARRAY));
             assert!(!encodings(col::MEMORY_MB).contains(&Encoding::RLE_DICTIONARY));
             assert!(encodings(col::SERVICE).contains(&Encoding::RLE_DICTIONARY));
-            for c in [VARS_COLUMN, col::ATTRIBUTES, col::TRACE_ID] {
-                assert!(!encodings(c).contains(&Encoding::RLE_DICTIONARY), "{c}");
+            assert!(!encodings(col::TRACE_ID).contains(&Encoding::RLE_DICTIONARY));
+            for c in SHAPED_COLUMNS {
+                assert!(
+                    !encodings(&vars_column(c)).contains(&Encoding::RLE_DICTIONARY),
+                    "{c}"
+                );
+                assert!(
+                    encodings(&shape_column(c)).contains(&Encoding::RLE_DICTIONARY),
+                    "{c}"
+                );
             }
-            assert!(encodings(message_codec::SHAPE_COLUMN).contains(&Encoding::RLE_DICTIONARY));
         }
 
         let read = reader::read_all(files.parquet.clone(), &files.meta.id).unwrap();
         assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
     }
 
-    /// `message` is stored as shape and variables unless the layout turns
-    /// that off; the rows read back the same either way, and the shapes
-    /// take far fewer bytes than the text.
+    /// `message` and `attributes` are stored as shapes and variables unless
+    /// the layout turns that off; the rows read back the same either way,
+    /// and the two columns take far fewer bytes than the text.
     #[test]
-    fn messages_are_stored_as_shapes_and_variables_unless_turned_off() {
+    fn shaped_columns_are_stored_as_shapes_and_variables_unless_turned_off() {
         let records = generate(&SampleConfig::default(), 20_000);
         let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
-        let column_bytes = |message_shapes: bool| {
+        let column_bytes = |text_shapes: bool| {
             let layout = SegmentLayout {
-                message_shapes,
+                text_shapes,
                 ..SegmentLayout::default()
             };
             let files = write_segment(&batch, "ws-acme", &layout).unwrap();
@@ -396,15 +413,17 @@ mod tests {
         };
         let text = column_bytes(false);
         let shaped = column_bytes(true);
-        assert!(text.contains_key(col::MESSAGE), "{text:?}");
-        assert!(!text.contains_key(VARS_COLUMN), "{text:?}");
-        assert!(!shaped.contains_key(col::MESSAGE), "{shaped:?}");
-        let message = text[col::MESSAGE];
-        let encoded = shaped[VARS_COLUMN] + shaped[message_codec::SHAPE_COLUMN];
-        assert!(
-            encoded * 4 < message * 3,
-            "shape + variables {encoded} B against {message} B of text"
-        );
+        for c in SHAPED_COLUMNS {
+            assert!(text.contains_key(*c), "{text:?}");
+            assert!(!text.contains_key(&vars_column(c)), "{text:?}");
+            assert!(!shaped.contains_key(*c), "{shaped:?}");
+            let plain = text[*c];
+            let encoded = shaped[&vars_column(c)] + shaped[&shape_column(c)];
+            assert!(
+                encoded * 4 < plain * 3,
+                "{c}: shape + variables {encoded} B against {plain} B of text"
+            );
+        }
     }
 
     /// The text columns' data pages are cut near `text_page_bytes`
@@ -426,7 +445,7 @@ mod tests {
         };
         let files = write_segment(&batch, "ws-acme", &layout).unwrap();
         let reader = SerializedFileReader::new(files.parquet.clone()).unwrap();
-        let schema = message_codec::stored_schema();
+        let schema = text_shapes::stored_schema();
         let pages = |name: &str| {
             let c = schema.index_of(name).unwrap();
             let mut sizes = Vec::new();
@@ -439,8 +458,13 @@ mod tests {
             sizes
         };
         for (columns, limit) in [(TEXT_COLUMNS, 8 << 10), (ID_COLUMNS, 4 << 10)] {
-            // `message` is stored as its variables
-            for c in columns.iter().filter(|c| **c != col::MESSAGE) {
+            // the shaped columns by their variables
+            let stored = columns.iter().map(|c| match SHAPED_COLUMNS.contains(c) {
+                true => vars_column(c),
+                false => c.to_string(),
+            });
+            for c in stored {
+                let c = c.as_str();
                 let sizes = pages(c);
                 assert!(sizes.len() >= 2, "{c}: {sizes:?}");
                 let cap = 3 * limit;

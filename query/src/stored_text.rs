@@ -1,12 +1,12 @@
-//! `message` rendered from a segment's stored columns.
+//! `message` and `attributes` rendered from a segment's stored columns.
 //!
-//! Segments store `message` as its shape and variables
-//! ([`strata_engine::segment::message_codec`]); those written before that
+//! Segments store these columns as shapes and variables
+//! ([`strata_engine::segment::text_shapes`]); those written before that
 //! encoding, or with it turned off, store the text. The Parquet scan reads
-//! [`file_schema`]: the table's columns plus the shape and variables
-//! columns, each null in files that lack it. Where a query asks for
-//! `message`, a projection over the scan renders it with
-//! [`RenderMessage`]: the text where the file stores it, else the shape
+//! [`file_schema`]: the table's columns plus each shaped column's shape and
+//! variables columns, each null in files that lack it. Where a query asks
+//! for a shaped column, a projection over the scan renders it with
+//! [`RenderText`]: the text where the file stores it, else the shape
 //! rendered with the variables.
 
 use std::sync::{Arc, LazyLock};
@@ -18,108 +18,114 @@ use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
-use datafusion::physical_expr::ScalarFunctionExpr;
 use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
-use strata_engine::schema::col;
-use strata_engine::segment::message_codec::{self, SHAPE_COLUMN, VARS_COLUMN};
+use strata_engine::segment::text_shapes::{self, SHAPED_COLUMNS, shape_column, vars_column};
 
 use crate::table_schema::table_schema;
 
 static FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     let table = table_schema();
-    // `message` is nullable here: files that store shape and variables
-    // lack it
+    // The shaped columns are nullable here: files that store shapes and
+    // variables lack them.
     let mut fields: Vec<Field> = table
         .fields()
         .iter()
-        .map(|f| match f.name() == col::MESSAGE {
+        .map(|f| match SHAPED_COLUMNS.contains(&f.name().as_str()) {
             true => f.as_ref().clone().with_nullable(true),
             false => f.as_ref().clone(),
         })
         .collect();
-    for name in [SHAPE_COLUMN, VARS_COLUMN] {
-        fields.push(Field::new(name, DataType::Utf8View, true));
+    for c in SHAPED_COLUMNS {
+        fields.push(Field::new(shape_column(c), DataType::Utf8View, true));
+        fields.push(Field::new(vars_column(c), DataType::Utf8View, true));
     }
     Arc::new(Schema::new_with_metadata(fields, table.metadata().clone()))
 });
 
 /// The schema the Parquet scan reads segments with: the table's columns,
-/// then [`SHAPE_COLUMN`] and [`VARS_COLUMN`].
+/// then the shape and variables columns of each of [`SHAPED_COLUMNS`].
 pub fn file_schema() -> SchemaRef {
     Arc::clone(&FILE_SCHEMA)
 }
 
 /// The columns of [`file_schema`] to read for the table's columns
-/// `projection` (every column when `None`): those, and the shape and
-/// variables columns too when `message` is among them.
+/// `projection` (every column when `None`): those, then the shape and
+/// variables columns of the shaped ones among them; and whether there are
+/// any.
 pub fn file_projection(projection: Option<&Vec<usize>>) -> (Vec<usize>, bool) {
-    let table = table_schema();
+    let (table, file) = (table_schema(), file_schema());
     let mut columns: Vec<usize> = match projection {
         Some(p) => p.clone(),
         None => (0..table.fields().len()).collect(),
     };
-    let message = table.index_of(col::MESSAGE).expect("logs has a message");
-    let renders = columns.contains(&message);
-    if renders {
-        columns.push(table.fields().len());
-        columns.push(table.fields().len() + 1);
+    let mut renders = false;
+    for c in SHAPED_COLUMNS {
+        let i = table.index_of(c).expect("a column of logs");
+        if columns.contains(&i) {
+            renders = true;
+            columns.push(file.index_of(&shape_column(c)).expect("in the file schema"));
+            columns.push(file.index_of(&vars_column(c)).expect("in the file schema"));
+        }
     }
     (columns, renders)
 }
 
-/// `scan` (of [`file_projection`]'s columns, `message` among them) under a
-/// projection to the table's columns with `message` rendered.
+/// `scan` (of [`file_projection`]'s columns) under a projection to the
+/// table's columns, the shaped ones rendered.
 pub fn render_over(scan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
     let input = scan.schema();
-    let n = input.fields().len() - 2;
-    let column = |i: usize| Arc::new(Column::new(input.field(i).name(), i));
-    let udf = Arc::new(ScalarUDF::new_from_impl(RenderMessage::new()));
-    let mut exprs = Vec::with_capacity(n);
-    for (i, f) in input.fields().iter().take(n).enumerate() {
-        if f.name() == col::MESSAGE {
-            let render = ScalarFunctionExpr::try_new(
-                Arc::clone(&udf),
-                vec![column(i), column(n), column(n + 1)],
-                &input,
-                Arc::new(Default::default()),
-            )?;
-            exprs.push(ProjectionExpr::new(
-                Arc::new(render),
-                col::MESSAGE.to_string(),
-            ));
-        } else {
-            exprs.push(ProjectionExpr::new(column(i), f.name().clone()));
+    let stored: Vec<String> = SHAPED_COLUMNS
+        .iter()
+        .flat_map(|c| [shape_column(c), vars_column(c)])
+        .collect();
+    let column =
+        |i: usize| -> Arc<dyn PhysicalExpr> { Arc::new(Column::new(input.field(i).name(), i)) };
+    let mut exprs = Vec::with_capacity(input.fields().len());
+    for (i, f) in input.fields().iter().enumerate() {
+        let name = f.name();
+        if stored.contains(name) {
+            continue;
         }
+        if !SHAPED_COLUMNS.contains(&name.as_str()) {
+            exprs.push(ProjectionExpr::new(column(i), name.clone()));
+            continue;
+        }
+        let udf = Arc::new(ScalarUDF::new_from_impl(RenderText::new(name)));
+        let args = vec![
+            column(i),
+            column(input.index_of(&shape_column(name))?),
+            column(input.index_of(&vars_column(name))?),
+        ];
+        let render = ScalarFunctionExpr::try_new(udf, args, &input, Arc::new(Default::default()))?;
+        exprs.push(ProjectionExpr::new(Arc::new(render), name.clone()));
     }
     Ok(Arc::new(ProjectionExec::try_new(exprs, scan)?))
 }
 
-/// `message` of a row from its stored columns: `(message, shape, vars)`.
-/// Not registered as a SQL function; the scan builds it.
+/// A shaped column of a row from its stored columns: `(text, shape,
+/// vars)`. Not registered as a SQL function; the scan builds it.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct RenderMessage {
+pub struct RenderText {
+    column: String,
     signature: Signature,
 }
 
-impl RenderMessage {
-    pub fn new() -> Self {
-        RenderMessage {
+impl RenderText {
+    /// Renders `column` (one of [`SHAPED_COLUMNS`]).
+    pub fn new(column: &str) -> Self {
+        RenderText {
+            column: column.to_string(),
             signature: Signature::exact(vec![DataType::Utf8View; 3], Volatility::Immutable),
         }
     }
 }
 
-impl Default for RenderMessage {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for RenderMessage {
+impl ScalarUDFImpl for RenderText {
     fn name(&self) -> &str {
-        "strata_render_message"
+        "strata_render_text"
     }
 
     fn signature(&self) -> &Signature {
@@ -130,11 +136,11 @@ impl ScalarUDFImpl for RenderMessage {
         Ok(DataType::Utf8View)
     }
 
-    /// The table's `message` field, so the rendered column has the type and
+    /// The table's field, so the rendered column has the type and
     /// nullability the table declares.
     fn return_field_from_args(&self, _args: ReturnFieldArgs) -> Result<FieldRef> {
         Ok(Arc::new(
-            table_schema().field_with_name(col::MESSAGE)?.clone(),
+            table_schema().field_with_name(&self.column)?.clone(),
         ))
     }
 
@@ -142,7 +148,7 @@ impl ScalarUDFImpl for RenderMessage {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let [text, shapes, vars] = arrays.as_slice() else {
             return Err(DataFusionError::Internal(
-                "strata_render_message takes three columns".into(),
+                "strata_render_text takes three columns".into(),
             ));
         };
         Ok(ColumnarValue::Array(render(text, shapes, vars)?))
@@ -155,7 +161,7 @@ fn render(text: &ArrayRef, shapes: &ArrayRef, vars: &ArrayRef) -> Result<ArrayRe
     if text.null_count() == 0 {
         return Ok(Arc::clone(text));
     }
-    let rendered = message_codec::decode(shapes, vars, "of this scan")
+    let rendered = text_shapes::decode(shapes, vars, "(one of this scan's)")
         .map_err(|e| DataFusionError::External(Box::new(e)))?;
     let rendered = arrow::compute::cast(&rendered, &DataType::Utf8View)?;
     if text.null_count() == text.len() {
@@ -172,11 +178,12 @@ fn render(text: &ArrayRef, shapes: &ArrayRef, vars: &ArrayRef) -> Result<ArrayRe
 mod tests {
     use super::*;
     use arrow::array::{AsArray, StringArray, StringViewArray};
+    use strata_engine::schema::col;
 
     #[test]
     fn rows_render_from_whichever_columns_hold_them() {
         let messages = StringArray::from(vec!["job 17 done", "no variables", "x=3.5 y=4"]);
-        let (shapes, vars) = message_codec::encode(&messages);
+        let (shapes, vars) = text_shapes::encode(&messages);
         let view = |a: &dyn Array| arrow::compute::cast(a, &DataType::Utf8View).unwrap();
         // rows 0 and 2 from shape and variables, row 1 stored as text
         let text: ArrayRef = Arc::new(StringViewArray::from(vec![
@@ -201,18 +208,28 @@ mod tests {
     }
 
     #[test]
-    fn file_projection_adds_the_stored_columns_only_for_message() {
-        let table = table_schema();
+    fn file_projection_adds_the_stored_columns_of_shaped_columns_only() {
+        let (table, file) = (table_schema(), file_schema());
+        let at = |name: &str| file.index_of(name).unwrap();
         let message = table.index_of(col::MESSAGE).unwrap();
-        let n = table.fields().len();
+        let attributes = table.index_of(col::ATTRIBUTES).unwrap();
         assert_eq!(file_projection(Some(&vec![0, 3])), (vec![0, 3], false));
         assert_eq!(
-            file_projection(Some(&vec![message])),
-            (vec![message, n, n + 1], true)
+            file_projection(Some(&vec![attributes, message])),
+            (
+                vec![
+                    attributes,
+                    message,
+                    at("message_shape"),
+                    at("message_vars"),
+                    at("attributes_shape"),
+                    at("attributes_vars")
+                ],
+                true
+            )
         );
         let (all, renders) = file_projection(None);
         assert!(renders);
-        assert_eq!(all.len(), n + 2);
-        assert_eq!(file_schema().field(n).name(), SHAPE_COLUMN);
+        assert_eq!(all.len(), table.fields().len() + 4);
     }
 }
