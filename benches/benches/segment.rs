@@ -12,15 +12,20 @@ use strata_engine::text_query::TextQuery;
 
 const ROWS: usize = 100_000;
 
-fn segment(c: &mut Criterion) {
-    let records = generate(
+/// An hour of generated records.
+fn hour_of_records() -> Vec<strata_engine::StructuredLog> {
+    generate(
         &SampleConfig {
             total: ROWS,
             duration_us: 3_600_000_000,
             ..SampleConfig::default()
         },
         ROWS,
-    );
+    )
+}
+
+fn segment(c: &mut Criterion) {
+    let records = hour_of_records();
     // Template ids mined as at ingest: the index shares each template's
     // static message tokens.
     let template_ids = TemplateStore::new(MinerConfig::default()).assign(&records);
@@ -87,14 +92,7 @@ fn text_shapes(c: &mut Criterion) {
     use arrow::datatypes::DataType;
     use strata_engine::segment::text_shapes::{decode, encode};
 
-    let records = generate(
-        &SampleConfig {
-            total: ROWS,
-            duration_us: 3_600_000_000,
-            ..SampleConfig::default()
-        },
-        ROWS,
-    );
+    let records = hour_of_records();
     let batch = records_to_batch_with_templates(&records, None).expect("batch");
     let mut group = c.benchmark_group("text_shapes_100k");
     group.throughput(Throughput::Elements(ROWS as u64));

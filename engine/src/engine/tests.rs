@@ -703,13 +703,7 @@ async fn flushed_and_compacted_indexes_are_searched_without_reading_them_back() 
     let stats = engine.compact().await.unwrap();
     assert!(stats.segments_written >= 1, "{stats:?}");
     // The indexes of the merged segments left the cache with them.
-    let live: Vec<String> = engine
-        .snapshot()
-        .unwrap()
-        .segments
-        .iter()
-        .map(|s| s.id.clone())
-        .collect();
+    let live = segment_ids(&engine);
     let cached = engine.cached_indexes().unwrap();
     assert!(cached.iter().all(|id| live.contains(id)), "{cached:?}");
     assert_eq!(cached.len(), live.len());
@@ -1083,6 +1077,17 @@ async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
     );
 }
 
+/// Ids of the segments of the engine's current snapshot.
+fn segment_ids(engine: &Engine) -> Vec<String> {
+    engine
+        .snapshot()
+        .unwrap()
+        .segments
+        .iter()
+        .map(|s| s.id.clone())
+        .collect()
+}
+
 /// Column names of a segment's Parquet file.
 async fn file_columns(engine: &Engine, meta: &crate::segment::SegmentMeta) -> Vec<String> {
     let bytes = engine.read_object(&meta.parquet_location()).await.unwrap();
@@ -1171,13 +1176,7 @@ async fn segments_with_text_columns_as_text_and_as_shapes_are_read_together() {
     assert!(want.values().filter(|(_, a)| a.is_some()).count() > 1000);
     assert!(read_back_messages(&engine).await == want, "texts read back");
 
-    let before: Vec<String> = engine
-        .snapshot()
-        .unwrap()
-        .segments
-        .iter()
-        .map(|s| s.id.clone())
-        .collect();
+    let before = segment_ids(&engine);
     let stats = engine.compact().await.unwrap();
     assert!(stats.segments_merged >= 2, "{stats:?}");
     let mut written = 0;
