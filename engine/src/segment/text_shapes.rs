@@ -107,6 +107,10 @@ fn render_bytes(shape: &[u8], vars: &[u8], out: &mut Vec<u8>) -> bool {
             .iter()
             .position(|&c| c == SEPARATOR as u8)
             .map_or(vars.len(), |p| next + p);
+        if end == next {
+            // a variable holds a digit: an empty one is damage
+            return false;
+        }
         out.extend_from_slice(&shape[from..at]);
         out.extend_from_slice(&vars[next..end]);
         (from, next, used) = (at + 1, end + 1, used + 1);
@@ -448,6 +452,8 @@ mod tests {
         for vars in [
             vec![Some("1"), Some("")],
             vec![Some("1\u{1f}2\u{1f}3"), Some("")],
+            vec![Some("1\u{1f}"), Some("")],
+            vec![Some("\u{1f}2"), Some("")],
         ] {
             let err = decode(&shapes, &StringArray::from(vars), "seg-1").unwrap_err();
             assert!(err.to_string().contains("segment seg-1: row 0"), "{err}");

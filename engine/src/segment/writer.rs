@@ -10,7 +10,7 @@ use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::text_shapes::{self, SHAPED_COLUMNS, vars_column};
+use super::text_shapes::{self, SHAPED_COLUMNS, shape_column, vars_column};
 use super::{ColumnStats, MAX_DISTINCT_IN_STATS, SegmentMeta, index, object_base};
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
@@ -100,6 +100,11 @@ const ENCODED_COLUMNS: &[(&str, Encoding)] = &[
     (col::SPAN_ID, Encoding::DELTA_BYTE_ARRAY),
 ];
 
+/// Largest dictionary of a shape column per row group, in bytes (the
+/// benchmark corpus's are ~25 KiB uncompressed; shapes that rarely repeat
+/// would otherwise grow it to Parquet's 1 MiB default).
+const SHAPE_DICTIONARY_BYTES: usize = 128 << 10;
+
 /// How a segment's Parquet file is laid out and compressed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentLayout {
@@ -156,9 +161,21 @@ fn writer_properties(layout: &SegmentLayout, schema: &Schema) -> Result<WriterPr
     for c in ID_COLUMNS {
         b = b.set_column_data_page_size_limit(ColumnPath::from(*c), layout.id_page_bytes);
     }
-    // Shapes repeat: a dictionary (the writer's default). Variables are
-    // laid out as the text they replace.
+    // Shapes repeat: a dictionary, capped so that a lookup of a few rows
+    // decodes at most `SHAPE_DICTIONARY_BYTES` of it per row group (past
+    // the cap the writer falls back to plain pages for the rest of the
+    // column chunk), with pages cut like the text's. Variables are laid out
+    // as the text they replace.
     for c in SHAPED_COLUMNS {
+        b = b
+            .set_column_dictionary_page_size_limit(
+                ColumnPath::from(shape_column(c)),
+                SHAPE_DICTIONARY_BYTES,
+            )
+            .set_column_data_page_size_limit(
+                ColumnPath::from(shape_column(c)),
+                layout.text_page_bytes,
+            );
         b = b
             .set_column_compression(ColumnPath::from(vars_column(c)), text)
             .set_column_data_page_size_limit(
@@ -310,7 +327,6 @@ mod tests {
     use crate::batch::{records_to_batch, sort_by_timestamp};
     use crate::sample::{SampleConfig, generate};
     use crate::segment::reader;
-    use crate::segment::text_shapes::shape_column;
 
     #[test]
     fn layout_sets_page_rows_and_encodings_and_rows_read_back_unchanged() {
@@ -480,6 +496,51 @@ mod tests {
         // 4,000 rows of a narrow column fit one 4,096-row page
         assert_eq!(pages(col::SERVICE).len(), 1);
         assert_eq!(pages(col::MEMORY_MB).len(), 1);
+        let read = reader::read_all(files.parquet, &files.meta.id).unwrap();
+        assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
+    }
+
+    /// Shapes that rarely repeat (texts without digits are their own
+    /// shape) stop growing the dictionary at `SHAPE_DICTIONARY_BYTES`; the
+    /// rest of the column chunk is plain and every row reads back.
+    #[test]
+    fn shape_dictionaries_stop_at_their_cap() {
+        use parquet::column::page::Page;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+
+        let mut records = generate(&SampleConfig::default(), 20_000);
+        let letters = |mut i: usize| {
+            let mut w = String::new();
+            loop {
+                w.push((b'a' + (i % 26) as u8) as char);
+                i /= 26;
+                if i == 0 {
+                    return w;
+                }
+            }
+        };
+        for (i, r) in records.iter_mut().enumerate() {
+            r.message = format!("job {} finished without digits", letters(i));
+        }
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let files = write_segment(&batch, "ws-acme", &SegmentLayout::default()).unwrap();
+        let reader = SerializedFileReader::new(files.parquet.clone()).unwrap();
+        let schema = text_shapes::stored_schema();
+        let column = schema.index_of(&shape_column(col::MESSAGE)).unwrap();
+        let (mut dictionary, mut plain_pages) = (None, 0);
+        let row_group = reader.get_row_group(0).unwrap();
+        for page in row_group.get_column_page_reader(column).unwrap() {
+            match page.unwrap() {
+                Page::DictionaryPage { buf, .. } => dictionary = Some(buf.len()),
+                Page::DataPage { encoding, .. } | Page::DataPageV2 { encoding, .. } => {
+                    plain_pages += usize::from(encoding == Encoding::PLAIN);
+                }
+            }
+        }
+        let dictionary = dictionary.expect("a dictionary page");
+        // 20,000 distinct shapes of ~35 bytes are ~700 KB
+        assert!(dictionary <= 136 << 10, "{dictionary} B of dictionary");
+        assert!(plain_pages > 0, "no fallback to plain pages");
         let read = reader::read_all(files.parquet, &files.meta.id).unwrap();
         assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
     }
