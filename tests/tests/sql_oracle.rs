@@ -200,18 +200,24 @@ async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
     assert_eq!(strings(&newest, "log_id"), want, "{stage}: newest first");
 }
 
+/// Ingests `records` in `parts` equal parts, flushing after each but the
+/// last, which stays in the memtable.
+async fn ingest_in_parts(engine: &strata_engine::Engine, records: &[StructuredLog], parts: usize) {
+    for (i, chunk) in records.chunks(N / parts).enumerate() {
+        engine.ingest(chunk).await.unwrap();
+        if i + 1 < parts {
+            engine.flush().await.unwrap();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
     let records = corpus();
     let dir = tempfile::tempdir().unwrap();
     let engine = strata_tests::open_test_engine(dir.path()).await;
     // three flushes (many (workspace, hour) segments) and a memtable tail
-    for (i, chunk) in records.chunks(N / 4).enumerate() {
-        engine.ingest(chunk).await.unwrap();
-        if i < 3 {
-            engine.flush().await.unwrap();
-        }
-    }
+    ingest_in_parts(&engine, &records, 4).await;
     let stats = engine.stats().unwrap();
     assert!(stats.segments >= 6, "{stats:?}");
     assert_eq!(stats.memtable_rows as usize, N / 4);
@@ -382,12 +388,7 @@ async fn percentiles_and_per_minute_counts_equal_a_brute_force_computation() {
     let records = corpus();
     let dir = tempfile::tempdir().unwrap();
     let engine = strata_tests::open_test_engine(dir.path()).await;
-    for (i, chunk) in records.chunks(N / 3).enumerate() {
-        engine.ingest(chunk).await.unwrap();
-        if i < 2 {
-            engine.flush().await.unwrap();
-        }
-    }
+    ingest_in_parts(&engine, &records, 3).await;
     let mut by_service: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in &records {
         if let (Some(s), Some(d)) = (&r.service, r.metrics.duration_ms) {

@@ -1077,6 +1077,23 @@ async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
     );
 }
 
+/// Each of `queries` (on `message`) selects the rows a brute-force scan of
+/// `records` does; the first, third and fifth match something.
+async fn assert_selects_brute_force(
+    engine: &Engine,
+    records: &[StructuredLog],
+    queries: &[String],
+) {
+    for (i, q) in queries.iter().enumerate() {
+        let query = TextQuery::parse(q, "message").unwrap();
+        let expect = brute_force_log_ids(records, &query);
+        if [0, 2, 4].contains(&i) {
+            assert!(!expect.is_empty(), "{q} matches something");
+        }
+        assert_eq!(selected_log_ids(engine, &query).await, expect, "{q}");
+    }
+}
+
 /// Ids of the segments of the engine's current snapshot.
 fn segment_ids(engine: &Engine) -> Vec<String> {
     engine
@@ -1154,21 +1171,7 @@ async fn segments_with_text_columns_as_text_and_as_shapes_are_read_together() {
     ];
     let other = &records[100].message;
     queries.push(format!("\"{}\"", tokens_of(other).join(" ")));
-    let check = |engine: &Engine, queries: &[String]| {
-        let (engine, queries) = (engine.clone(), queries.to_vec());
-        let records = records.clone();
-        async move {
-            for (i, q) in queries.iter().enumerate() {
-                let query = TextQuery::parse(q, "message").unwrap();
-                let expect = brute_force_log_ids(&records, &query);
-                if [0, 2, 4].contains(&i) {
-                    assert!(!expect.is_empty(), "{q} matches something");
-                }
-                assert_eq!(selected_log_ids(&engine, &query).await, expect, "{q}");
-            }
-        }
-    };
-    check(&engine, &queries).await;
+    assert_selects_brute_force(&engine, &records, &queries).await;
     assert_exactly_once(&ids(&engine).await, &records);
     // every record's message and attributes read back as the records'
     // batch holds them, from both kinds
@@ -1188,7 +1191,7 @@ async fn segments_with_text_columns_as_text_and_as_shapes_are_read_together() {
         }
     }
     assert!(written > 0, "compaction wrote no segment");
-    check(&engine, &queries).await;
+    assert_selects_brute_force(&engine, &records, &queries).await;
     assert!(read_back_messages(&engine).await == want, "texts read back");
 }
 

@@ -169,6 +169,11 @@ pub fn decode(shapes: &dyn Array, vars: &dyn Array, segment: &str) -> Result<Str
     }
 }
 
+/// Bytes of row `i` of a string column (0 when null).
+fn text_len<'a, A: ArrayAccessor<Item = &'a str>>(a: &A, i: usize) -> usize {
+    if a.is_null(i) { 0 } else { a.value(i).len() }
+}
+
 fn decode_typed<'a, S, V>(shapes: S, vars: V, segment: &str) -> Result<StringArray>
 where
     S: ArrayAccessor<Item = &'a str>,
@@ -176,16 +181,8 @@ where
 {
     let n = vars.len();
     // a text is no longer than its shape and variables together
-    let len = |a: &V, i| if a.is_null(i) { 0 } else { a.value(i).len() };
     let bytes: usize = (0..n)
-        .map(|i| {
-            len(&vars, i)
-                + if shapes.is_null(i) {
-                    0
-                } else {
-                    shapes.value(i).len()
-                }
-        })
+        .map(|i| text_len(&vars, i) + text_len(&shapes, i))
         .sum();
     let mut values = Vec::with_capacity(bytes);
     let mut offsets = Vec::with_capacity(n + 1);
