@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::batch::records_to_batch_with_templates;
@@ -180,6 +180,18 @@ impl std::fmt::Debug for Engine {
             .field("data_dir", &self.inner.config.data_dir)
             .finish()
     }
+}
+
+/// Segments a scan plans at once (index and bloom-filter reads in
+/// flight together).
+const PLAN_CONCURRENCY: usize = 16;
+
+/// How one segment takes part in a scan.
+enum Planned {
+    PrunedByStats,
+    PrunedByBloom,
+    PrunedByIndex,
+    Scan(SegmentScan),
 }
 
 /// Id columns with Parquet bloom filters that `field:value` search terms
@@ -462,41 +474,33 @@ impl Engine {
             .flat_map(TextQuery::required_equalities)
             .filter(|(field, _)| BLOOM_LOOKUP_COLUMNS.contains(field))
             .collect();
-        let mut segments = Vec::new();
+        // Segments are planned concurrently (in order): an index or bloom
+        // filter not in memory is a read from the store, and a lookup over
+        // many segments would otherwise wait for each read in turn.
+        // (The futures are collected first: a stream mapping through a
+        // closure is not provably `Send` for the query's `async_trait`.)
+        let mut planning = Vec::with_capacity(snapshot.segments.len());
         for meta in &snapshot.segments {
-            if !predicate.may_match(meta) {
-                stats.segments_pruned_by_stats += 1;
-                continue;
-            }
-            let mut rows: Option<Vec<u32>> = None;
-            let mut rows_exact = true;
-            if !predicate.text.is_empty() {
-                if self.bloom_rules_out(meta, &required).await? {
-                    stats.segments_pruned_by_bloom += 1;
-                    continue;
+            planning.push(self.plan_segment(meta, predicate, &required));
+        }
+        let outcomes: Vec<Planned> = futures::stream::iter(planning)
+            .buffered(PLAN_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut segments = Vec::new();
+        for outcome in outcomes {
+            match outcome {
+                Planned::PrunedByStats => stats.segments_pruned_by_stats += 1,
+                Planned::PrunedByBloom => stats.segments_pruned_by_bloom += 1,
+                Planned::PrunedByIndex => stats.segments_pruned_by_index += 1,
+                Planned::Scan(scan) => {
+                    if let Some(r) = &scan.rows {
+                        stats.index_rows_selected += r.len() as u64;
+                    }
+                    stats.segments_scanned += 1;
+                    segments.push(scan);
                 }
-                let index = self.open_index(meta).await?;
-                for q in &predicate.text {
-                    let (hits, exact) = self
-                        .segment_rows(meta, &index, q, rows.as_deref(), predicate.index_only)
-                        .await?;
-                    rows = Some(hits);
-                    rows_exact &= exact;
-                }
             }
-            if let Some(r) = &rows {
-                if r.is_empty() {
-                    stats.segments_pruned_by_index += 1;
-                    continue;
-                }
-                stats.index_rows_selected += r.len() as u64;
-            }
-            stats.segments_scanned += 1;
-            segments.push(SegmentScan {
-                meta: meta.clone(),
-                rows,
-                rows_exact,
-            });
         }
         let mut memtable = Vec::new();
         for batch in &snapshot.memtable {
@@ -516,6 +520,43 @@ impl Engine {
             stats,
             snapshot,
         })
+    }
+
+    /// How one segment takes part in a scan: pruned by its catalog entry,
+    /// its bloom filters or its index, or read (with the rows the index
+    /// selected).
+    async fn plan_segment(
+        &self,
+        meta: &Arc<SegmentMeta>,
+        predicate: &ScanPredicate,
+        required: &[(&str, &str)],
+    ) -> Result<Planned> {
+        if !predicate.may_match(meta) {
+            return Ok(Planned::PrunedByStats);
+        }
+        let mut rows: Option<Vec<u32>> = None;
+        let mut rows_exact = true;
+        if !predicate.text.is_empty() {
+            if self.bloom_rules_out(meta, required).await? {
+                return Ok(Planned::PrunedByBloom);
+            }
+            let index = self.open_index(meta).await?;
+            for q in &predicate.text {
+                let (hits, exact) = self
+                    .segment_rows(meta, &index, q, rows.as_deref(), predicate.index_only)
+                    .await?;
+                rows = Some(hits);
+                rows_exact &= exact;
+            }
+        }
+        if rows.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Planned::PrunedByIndex);
+        }
+        Ok(Planned::Scan(SegmentScan {
+            meta: meta.clone(),
+            rows,
+            rows_exact,
+        }))
     }
 
     /// Timestamps (microseconds) of `rows` (ascending ordinals below

@@ -11,7 +11,11 @@ use clap::Parser;
 
 /// Ingest allocates and frees many small strings and buffers on every
 /// thread; glibc malloc spent ~20% of ingest CPU on them (see
-/// BENCHMARKS.md), mimalloc a fraction of that.
+/// BENCHMARKS.md), mimalloc a fraction of that. Built with `no_thp`: with
+/// transparent huge pages, a buffer allocated after mimalloc purged freed
+/// memory faulted in (and zeroed, sometimes after compaction) a whole 2 MiB
+/// page: a trace lookup over 10M records had a p99 of 57-80 ms against
+/// 12-19 ms without (BENCHMARKS.md, round 9).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

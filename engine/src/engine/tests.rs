@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use async_trait::async_trait;
@@ -98,12 +98,27 @@ async fn acknowledged_records_survive_a_crash_and_a_torn_tail() {
     assert_exactly_once(&ids(&engine).await, &records);
 }
 
-/// A store that fails puts under a prefix while `fail` is set.
-#[derive(Debug)]
+/// A store that fails puts under a prefix while `fail` is set, and
+/// counts the reads in flight at once (each read taking `read_delay`, a
+/// store further away than memory).
+#[derive(Debug, Default)]
 struct FaultyStore {
     inner: InMemory,
     prefix: &'static str,
     fail: AtomicBool,
+    read_delay: std::time::Duration,
+    reads_in_flight: AtomicUsize,
+    most_reads_in_flight: AtomicUsize,
+}
+
+impl FaultyStore {
+    fn failing(prefix: &'static str, fail: bool) -> FaultyStore {
+        FaultyStore {
+            prefix,
+            fail: AtomicBool::new(fail),
+            ..FaultyStore::default()
+        }
+    }
 }
 
 impl std::fmt::Display for FaultyStore {
@@ -140,7 +155,12 @@ impl ObjectStore for FaultyStore {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
-        self.inner.get_opts(location, options).await
+        let now = self.reads_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_reads_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.read_delay).await;
+        let got = self.inner.get_opts(location, options).await;
+        self.reads_in_flight.fetch_sub(1, Ordering::SeqCst);
+        got
     }
     fn delete_stream(
         &self,
@@ -167,11 +187,7 @@ impl ObjectStore for FaultyStore {
 #[tokio::test]
 async fn a_crash_between_upload_and_commit_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(FaultyStore {
-        inner: InMemory::new(),
-        prefix: "_manifest",
-        fail: AtomicBool::new(false),
-    });
+    let store = Arc::new(FaultyStore::failing("_manifest", false));
     let records = sample(2000);
     {
         let engine = Engine::open_with_store(config(dir.path()), store.clone())
@@ -880,11 +896,7 @@ async fn an_overloaded_ingest_resumes_once_a_flush_makes_room() {
 #[tokio::test]
 async fn waiting_for_room_while_background_flushes_fail_returns_their_error() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(FaultyStore {
-        inner: InMemory::new(),
-        prefix: "_manifest",
-        fail: AtomicBool::new(true),
-    });
+    let store = Arc::new(FaultyStore::failing("_manifest", true));
     let config = EngineConfig {
         background_tasks: true,
         flush_bytes: 200_000,
@@ -965,6 +977,50 @@ async fn calls_admitted_together_cannot_overshoot_the_unflushed_limit() {
 /// segment holding the id is still scanned, the rows equal a brute-force
 /// scan, and an id held nowhere loads (almost) no index. Once an index is
 /// cached it answers instead of the filter.
+/// A cold lookup over many segments keeps several store reads in flight
+/// (bloom filters, indexes), instead of waiting for each segment's reads
+/// in turn: on an object store each read is a round trip.
+#[tokio::test]
+async fn a_cold_lookup_reads_many_segments_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FaultyStore {
+        read_delay: std::time::Duration::from_millis(10),
+        ..FaultyStore::default()
+    });
+    let records = sample(4_000);
+    {
+        let engine = Engine::open_with_store(config(dir.path()), store.clone())
+            .await
+            .unwrap();
+        for chunk in records.chunks(500) {
+            engine.ingest(chunk).await.unwrap();
+            engine.flush().await.unwrap();
+        }
+        engine.close().await.unwrap();
+    }
+    let engine = Engine::open_with_store(config(dir.path()), store.clone())
+        .await
+        .unwrap();
+    let segments = engine.snapshot().unwrap().segments.len();
+    assert!(segments >= 8, "{segments} segments");
+    for q in [
+        format!("trace_id:{}", records[2_222].trace_id.clone().unwrap()),
+        "timeout".to_string(),
+    ] {
+        let query = TextQuery::parse(&q, "message").unwrap();
+        store.most_reads_in_flight.store(0, Ordering::SeqCst);
+        let plan = text_plan(&engine, &query, false).await;
+        let most = store.most_reads_in_flight.load(Ordering::SeqCst);
+        assert!(most >= 4, "{q}: at most {most} reads in flight over {segments} segments");
+        assert!(plan.stats.segments_scanned > 0, "{q}");
+        assert_eq!(
+            selected_log_ids(&engine, &query).await,
+            brute_force_log_ids(&records, &query),
+            "{q}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,9 +9,11 @@
 //! raw terms. No field keeps positions: a phrase takes the rows holding all
 //! its tokens from the index and is checked on the Parquet column
 //! (`engine/text_rows.rs`). Hits are ordered by timestamp, never scored, so
-//! no field keeps fieldnorms (a byte per document and field), and the doc
-//! store, which holds an empty entry and a 4-byte offset per document, is
-//! zstd-compressed.
+//! no field keeps fieldnorms (a byte per document and field). No field is
+//! stored, so the doc store tantivy writes (an empty entry and a 4-byte
+//! offset per document, ~2 bytes per record compressed) is never read: the
+//! bundle keeps it as an empty file, and opening gives tantivy a store
+//! holding no documents in its place.
 //!
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
@@ -22,19 +24,19 @@
 
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::Int64Type;
 use tantivy::IndexSettings;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::directory::{Directory, RamDirectory};
+use tantivy::directory::{Directory, ManagedDirectory, RamDirectory};
 use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::store::{Compressor, StoreWriter, ZstdCompressor};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
 use super::template_groups::{
@@ -166,6 +168,16 @@ impl Document for RowDoc {
 
 /// Builds the index of `batch` and packs it into one bundle.
 pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
+    build_bundle_keeping_store(batch, segment_id, false)
+}
+
+/// [`build_bundle`], keeping tantivy's doc store in the bundle when
+/// `keep_store` (as bundles written before it was left out did).
+fn build_bundle_keeping_store(
+    batch: &RecordBatch,
+    segment_id: &str,
+    keep_store: bool,
+) -> Result<Vec<u8>> {
     let err = tantivy_err(segment_id);
     let schema = index_schema();
     let dir = RamDirectory::create();
@@ -226,6 +238,10 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     files.sort();
     let mut contents = Vec::with_capacity(files.len() + 1);
     for f in &files {
+        if is_store(f) && !keep_store {
+            contents.push(Vec::new());
+            continue;
+        }
         let data = dir.atomic_read(f).map_err(|e| Error::Corrupt {
             what: format!("index of segment {segment_id}"),
             reason: format!("cannot read {}: {e}", f.display()),
@@ -261,6 +277,33 @@ pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
     let crc = crc32c::crc32c(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     Ok(out)
+}
+
+/// Whether `file` is a tantivy segment's doc store.
+fn is_store(file: &Path) -> bool {
+    file.extension().is_some_and(|e| e == "store")
+}
+
+/// A doc store holding no documents, as this tantivy version writes it:
+/// what an opened index gets for the store its bundle leaves out. Nothing
+/// reads a document from it (no field is stored, and hits are read from
+/// the `_row` fast field), and opening checks no document count against
+/// it.
+fn empty_store() -> std::result::Result<&'static [u8], String> {
+    static EMPTY: OnceLock<std::result::Result<Vec<u8>, String>> = OnceLock::new();
+    let written = EMPTY.get_or_init(|| {
+        // Written through a managed directory, which appends the footer
+        // (version, checksum) tantivy checks on every segment file.
+        let dir = ManagedDirectory::wrap(Box::new(RamDirectory::create()))
+            .map_err(|e| e.to_string())?;
+        let path = Path::new("empty.store");
+        let out = dir.open_write(path).map_err(|e| e.to_string())?;
+        StoreWriter::new(out, Compressor::Zstd(ZstdCompressor::default()), 16_384, false)
+            .and_then(StoreWriter::close)
+            .map_err(|e| e.to_string())?;
+        dir.atomic_read(path).map_err(|e| e.to_string())
+    });
+    written.as_deref().map_err(Clone::clone)
 }
 
 /// An opened segment index, ready to answer queries.
@@ -341,6 +384,11 @@ impl SegmentIndex {
                 groups.push((column.to_string(), decoded));
                 continue;
             }
+            let data = if data.is_empty() && is_store(Path::new(name)) {
+                empty_store().map_err(|e| c(&format!("no empty doc store for {name}: {e}")))?
+            } else {
+                data
+            };
             dir.atomic_write(Path::new(name), data)
                 .map_err(|e| c(&format!("cannot load {name}: {e}")))?;
         }
@@ -503,5 +551,73 @@ impl SegmentCollector for RowSegmentCollector {
 
     fn harvest(self) -> Vec<u32> {
         self.rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{records_to_batch, sort_by_timestamp};
+    use crate::sample::{SampleConfig, generate};
+
+    /// (name, length) of every file a bundle holds.
+    fn bundle_files(bundle: &[u8]) -> Vec<(String, usize)> {
+        let count = u32::from_le_bytes(bundle[8..12].try_into().unwrap()) as usize;
+        let mut pos = 12;
+        let mut files = Vec::new();
+        for _ in 0..count {
+            let name_len = u16::from_le_bytes([bundle[pos], bundle[pos + 1]]) as usize;
+            let name = String::from_utf8(bundle[pos + 2..pos + 2 + name_len].to_vec()).unwrap();
+            pos += 2 + name_len;
+            files.push((name, read_u64(bundle, pos + 8) as usize));
+            pos += 16;
+        }
+        files
+    }
+
+    #[test]
+    fn bundles_leave_the_doc_store_out_and_answer_like_bundles_keeping_it() {
+        let records = generate(&SampleConfig::default(), 6_000);
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let without = build_bundle(&batch, "seg-a").unwrap();
+        let with = build_bundle_keeping_store(&batch, "seg-a", true).unwrap();
+
+        let store_len = |bundle: &[u8]| -> usize {
+            let stores: Vec<usize> = bundle_files(bundle)
+                .into_iter()
+                .filter(|(name, _)| name.ends_with(".store"))
+                .map(|(_, len)| len)
+                .collect();
+            assert_eq!(stores.len(), 1, "one tantivy segment, one store");
+            stores[0]
+        };
+        assert_eq!(store_len(&without), 0);
+        let kept = store_len(&with);
+        assert!(kept > 6_000, "a store of 6,000 empty documents: {kept} bytes");
+        assert_eq!(with.len() - without.len(), kept);
+
+        let trace = records[1_234].trace_id.clone().unwrap();
+        let agent = records[77].agent_id.clone();
+        let queries = [
+            "timeout".to_string(),
+            "retriev*".to_string(),
+            format!("trace_id:{trace}"),
+            format!("agent_id:{agent} AND error"),
+            "service:llm-gateway OR NOT completed".to_string(),
+        ];
+        let a = SegmentIndex::open(&without, "seg-a").unwrap();
+        let b = SegmentIndex::open(&with, "seg-a").unwrap();
+        for q in &queries {
+            let query = TextQuery::parse(q, col::MESSAGE).unwrap();
+            assert!(a.answers(&query), "{q}");
+            // Independent oracle: the query evaluated on the rows.
+            let mask = query.evaluate(&batch).unwrap();
+            let expected: Vec<u32> = (0..batch.num_rows() as u32)
+                .filter(|&i| mask.value(i as usize))
+                .collect();
+            assert!(!expected.is_empty(), "{q} matches nothing");
+            assert_eq!(a.search(&query).unwrap(), expected, "{q}");
+            assert_eq!(b.search(&query).unwrap(), expected, "{q}");
+        }
     }
 }

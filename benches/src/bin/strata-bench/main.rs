@@ -8,6 +8,7 @@
 
 mod generate;
 mod index_usage;
+mod search_times;
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,9 @@ enum Cmd {
     /// on a generated corpus, next to ripgrep, DuckDB, gzip/zstd and Drain3;
     /// writes a table into BENCHMARKS.md.
     Run(run::RunArgs),
+    /// Warm latency (p50/p99/max) of searches and SQL queries over an
+    /// existing data directory.
+    SearchTimes(search_times::SearchTimesArgs),
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -310,6 +314,12 @@ async fn main() {
             clients,
             searches,
         } => grpc(records, clients, searches).await,
+        Cmd::SearchTimes(args) => {
+            if let Err(e) = search_times::run(args).await {
+                eprintln!("strata-bench search-times: {e}");
+                std::process::exit(1);
+            }
+        }
         Cmd::Run(args) => {
             if let Err(e) = run::run(args).await {
                 eprintln!("strata-bench run: {e}");

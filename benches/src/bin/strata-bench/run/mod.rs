@@ -26,9 +26,9 @@ mod query_set;
 mod report;
 mod results;
 mod ripgrep;
-mod search;
+pub(crate) mod search;
 mod sql;
-mod stats;
+pub(crate) mod stats;
 mod storage;
 
 use std::path::PathBuf;
