@@ -477,18 +477,30 @@ impl Engine {
         // Segments are planned concurrently (in order): an index or bloom
         // filter not in memory is a read from the store, and a lookup over
         // many segments would otherwise wait for each read in turn.
+        // Segments decided from memory (catalog entry, kept bloom filters)
+        // make no future: most of a warm id lookup's segments.
         // (The futures are collected first: a stream mapping through a
         // closure is not provably `Send` for the query's `async_trait`.)
-        let mut planning = Vec::with_capacity(snapshot.segments.len());
-        for meta in &snapshot.segments {
-            planning.push(self.plan_segment(meta, predicate, &required));
+        let mut outcomes: Vec<Option<Planned>> = Vec::with_capacity(snapshot.segments.len());
+        let mut planning = Vec::new();
+        let mut planning_at = Vec::new();
+        for (i, meta) in snapshot.segments.iter().enumerate() {
+            let decided = self.planned_in_memory(meta, predicate, &required)?;
+            if decided.is_none() {
+                planning_at.push(i);
+                planning.push(self.plan_segment(meta, predicate, &required));
+            }
+            outcomes.push(decided);
         }
-        let outcomes: Vec<Planned> = futures::stream::iter(planning)
+        let planned: Vec<Planned> = futures::stream::iter(planning)
             .buffered(PLAN_CONCURRENCY)
             .try_collect()
             .await?;
+        for (i, p) in planning_at.into_iter().zip(planned) {
+            outcomes[i] = Some(p);
+        }
         let mut segments = Vec::new();
-        for outcome in outcomes {
+        for outcome in outcomes.into_iter().flatten() {
             match outcome {
                 Planned::PrunedByStats => stats.segments_pruned_by_stats += 1,
                 Planned::PrunedByBloom => stats.segments_pruned_by_bloom += 1,
@@ -520,6 +532,35 @@ impl Engine {
             stats,
             snapshot,
         })
+    }
+
+    /// How one segment takes part in a scan when that is known without
+    /// reading anything or asking its index: pruned by its catalog entry or
+    /// by bloom filters kept in memory, or read whole (no text predicate).
+    fn planned_in_memory(
+        &self,
+        meta: &Arc<SegmentMeta>,
+        predicate: &ScanPredicate,
+        required: &[(&str, &str)],
+    ) -> Result<Option<Planned>> {
+        if !predicate.may_match(meta) {
+            return Ok(Some(Planned::PrunedByStats));
+        }
+        if predicate.text.is_empty() {
+            return Ok(Some(Planned::Scan(SegmentScan {
+                meta: meta.clone(),
+                rows: None,
+                rows_exact: true,
+            })));
+        }
+        if required.is_empty() || self.index_is_cached(&meta.id)? {
+            return Ok(None);
+        }
+        let cache = self.inner.bloom_cache.lock().map_err(|_| poisoned())?;
+        let kept_rule_out = cache.get(&meta.id).is_some_and(|b| {
+            required.iter().all(|(field, _)| b.has(field)) && b.rules_out(required)
+        });
+        Ok(kept_rule_out.then_some(Planned::PrunedByBloom))
     }
 
     /// How one segment takes part in a scan: pruned by its catalog entry,

@@ -1011,7 +1011,10 @@ async fn a_cold_lookup_reads_many_segments_at_once() {
         store.most_reads_in_flight.store(0, Ordering::SeqCst);
         let plan = text_plan(&engine, &query, false).await;
         let most = store.most_reads_in_flight.load(Ordering::SeqCst);
-        assert!(most >= 4, "{q}: at most {most} reads in flight over {segments} segments");
+        assert!(
+            most >= 4,
+            "{q}: at most {most} reads in flight over {segments} segments"
+        );
         assert!(plan.stats.segments_scanned > 0, "{q}");
         assert_eq!(
             selected_log_ids(&engine, &query).await,

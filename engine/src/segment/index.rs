@@ -294,13 +294,18 @@ fn empty_store() -> std::result::Result<&'static [u8], String> {
     let written = EMPTY.get_or_init(|| {
         // Written through a managed directory, which appends the footer
         // (version, checksum) tantivy checks on every segment file.
-        let dir = ManagedDirectory::wrap(Box::new(RamDirectory::create()))
-            .map_err(|e| e.to_string())?;
+        let dir =
+            ManagedDirectory::wrap(Box::new(RamDirectory::create())).map_err(|e| e.to_string())?;
         let path = Path::new("empty.store");
         let out = dir.open_write(path).map_err(|e| e.to_string())?;
-        StoreWriter::new(out, Compressor::Zstd(ZstdCompressor::default()), 16_384, false)
-            .and_then(StoreWriter::close)
-            .map_err(|e| e.to_string())?;
+        StoreWriter::new(
+            out,
+            Compressor::Zstd(ZstdCompressor::default()),
+            16_384,
+            false,
+        )
+        .and_then(StoreWriter::close)
+        .map_err(|e| e.to_string())?;
         dir.atomic_read(path).map_err(|e| e.to_string())
     });
     written.as_deref().map_err(Clone::clone)
@@ -593,7 +598,10 @@ mod tests {
         };
         assert_eq!(store_len(&without), 0);
         let kept = store_len(&with);
-        assert!(kept > 6_000, "a store of 6,000 empty documents: {kept} bytes");
+        assert!(
+            kept > 6_000,
+            "a store of 6,000 empty documents: {kept} bytes"
+        );
         assert_eq!(with.len() - without.len(), kept);
 
         let trace = records[1_234].trace_id.clone().unwrap();

@@ -1,14 +1,18 @@
-//! `strata-bench search-times DIR`: warm latency of searches and SQL
-//! queries over an existing data directory, in process, for profiling one
-//! query (`perf record` around many samples) or comparing two data
-//! directories side by side.
+//! `strata-bench search-times DIR`: latency of searches and SQL queries
+//! over an existing data directory, in process, for profiling one query
+//! (`perf record` around many samples) or comparing two data directories
+//! or binaries side by side. Warm by default (one engine, after one
+//! untimed run); `--cold` opens a fresh engine for every sample and drops
+//! the data dir from the OS page cache before timing it, as
+//! `strata-bench run` does for its cold figures.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use strata_query::search::{SearchParams, search};
 
-use crate::run::search::open_reader;
+use crate::run::page_cache;
+use crate::run::search::{collect_sql, open_reader};
 use crate::run::stats::percentile;
 
 #[derive(clap::Args)]
@@ -21,9 +25,13 @@ pub struct SearchTimesArgs {
     /// An SQL query over `logs`; repeatable.
     #[arg(long)]
     pub sql: Vec<String>,
-    /// Timed samples per query, after one untimed run.
+    /// Timed samples per query (warm: after one untimed run).
     #[arg(long, default_value_t = 30)]
     pub samples: usize,
+    /// Cold search samples: a freshly opened engine and an evicted page
+    /// cache for each (opening is not timed). SQL queries stay warm.
+    #[arg(long)]
+    pub cold: bool,
 }
 
 pub async fn run(args: SearchTimesArgs) -> Result<(), String> {
@@ -33,7 +41,13 @@ pub async fn run(args: SearchTimesArgs) -> Result<(), String> {
     if args.queries.is_empty() && args.sql.is_empty() {
         return Err("give at least one --query or --sql".into());
     }
-    let (engine, ctx) = open_reader(&args.dir).await?;
+    // One engine for the warm samples; cold samples open their own (the
+    // data dir takes one engine at a time), SQL runs warm after them.
+    let mut warm = if args.cold {
+        None
+    } else {
+        Some(open_reader(&args.dir).await?)
+    };
     println!("| query | rows | p50 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|");
     for q in &args.queries {
@@ -44,31 +58,47 @@ pub async fn run(args: SearchTimesArgs) -> Result<(), String> {
         };
         let mut rows = 0;
         let mut times = Vec::with_capacity(args.samples);
-        for i in 0..=args.samples {
+        // warm: one untimed run first
+        let untimed = usize::from(!args.cold);
+        for i in 0..args.samples + untimed {
+            let fresh = if args.cold {
+                let opened = open_reader(&args.dir).await?;
+                page_cache::evict(&args.dir)?;
+                Some(opened)
+            } else {
+                None
+            };
+            let Some((_, ctx)) = fresh.as_ref().or(warm.as_ref()) else {
+                return Err("no engine open".into());
+            };
             let start = Instant::now();
-            let result = search(&ctx, &params)
+            let result = search(ctx, &params)
                 .await
                 .map_err(|e| format!("search {q:?}: {e}"))?;
             let ms = start.elapsed().as_secs_f64() * 1e3;
             rows = result.batches.iter().map(|b| b.num_rows()).sum::<usize>();
-            if i > 0 {
+            if i >= untimed {
                 times.push(ms);
+            }
+            if let Some((fresh_engine, fresh_ctx)) = fresh {
+                drop(fresh_ctx);
+                fresh_engine.close().await.map_err(|e| e.to_string())?;
             }
         }
         print_row(&format!("search `{q}`"), rows, &times);
     }
+    if warm.is_none() && !args.sql.is_empty() {
+        warm = Some(open_reader(&args.dir).await?);
+    }
     for sql in &args.sql {
+        let Some((_, ctx)) = warm.as_ref() else {
+            return Err("no engine open".into());
+        };
         let mut rows = 0;
         let mut times = Vec::with_capacity(args.samples);
         for i in 0..=args.samples {
             let start = Instant::now();
-            let batches = ctx
-                .sql(sql)
-                .await
-                .map_err(|e| format!("{sql}: {e}"))?
-                .collect()
-                .await
-                .map_err(|e| format!("{sql}: {e}"))?;
+            let batches = collect_sql(ctx, sql).await?;
             let ms = start.elapsed().as_secs_f64() * 1e3;
             rows = batches.iter().map(|b| b.num_rows()).sum::<usize>();
             if i > 0 {
@@ -77,8 +107,11 @@ pub async fn run(args: SearchTimesArgs) -> Result<(), String> {
         }
         print_row(&format!("`{sql}`"), rows, &times);
     }
-    drop(ctx);
-    engine.close().await.map_err(|e| e.to_string())
+    if let Some((engine, ctx)) = warm {
+        drop(ctx);
+        engine.close().await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn print_row(label: &str, rows: usize, times: &[f64]) {

@@ -18,7 +18,7 @@ mod corpus_scan;
 mod ingest;
 mod machine;
 mod markdown;
-mod page_cache;
+pub(crate) mod page_cache;
 mod patterns;
 mod peers;
 mod python_peers;

@@ -56,16 +56,23 @@ async fn timed(ctx: &SessionContext, q: &SearchQuery) -> Result<(f64, u64), Stri
     Ok((ms, rows))
 }
 
-/// `SELECT count(*)` of one query's matches.
-pub async fn count(ctx: &SessionContext, sql: &str) -> Result<u64, String> {
-    use arrow::array::{Array, Int64Array};
-    let batches = ctx
-        .sql(sql)
+/// The record batches of one SQL query, an error naming it.
+pub async fn collect_sql(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<Vec<arrow::array::RecordBatch>, String> {
+    ctx.sql(sql)
         .await
         .map_err(|e| format!("{sql}: {e}"))?
         .collect()
         .await
-        .map_err(|e| format!("{sql}: {e}"))?;
+        .map_err(|e| format!("{sql}: {e}"))
+}
+
+/// `SELECT count(*)` of one query's matches.
+pub async fn count(ctx: &SessionContext, sql: &str) -> Result<u64, String> {
+    use arrow::array::{Array, Int64Array};
+    let batches = collect_sql(ctx, sql).await?;
     let column = batches
         .first()
         .and_then(|b| b.columns().first().cloned())
