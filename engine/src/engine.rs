@@ -478,7 +478,9 @@ impl Engine {
         // filter not in memory is a read from the store, and a lookup over
         // many segments would otherwise wait for each read in turn.
         // Segments decided from memory (catalog entry, kept bloom filters)
-        // make no future: most of a warm id lookup's segments.
+        // make no future: most of a warm id lookup's segments. With 16 in
+        // flight, up to 16 index bundles (and their opened indexes) can be
+        // in memory at once beyond the index cache's budget.
         // (The futures are collected first: a stream mapping through a
         // closure is not provably `Send` for the query's `async_trait`.)
         let mut outcomes: Vec<Option<Planned>> = Vec::with_capacity(snapshot.segments.len());
@@ -500,8 +502,8 @@ impl Engine {
             outcomes[i] = Some(p);
         }
         let mut segments = Vec::new();
-        for outcome in outcomes.into_iter().flatten() {
-            match outcome {
+        for outcome in outcomes {
+            match outcome.expect("every segment is decided or planned") {
                 Planned::PrunedByStats => stats.segments_pruned_by_stats += 1,
                 Planned::PrunedByBloom => stats.segments_pruned_by_bloom += 1,
                 Planned::PrunedByIndex => stats.segments_pruned_by_index += 1,
@@ -563,18 +565,16 @@ impl Engine {
         Ok(kept_rule_out.then_some(Planned::PrunedByBloom))
     }
 
-    /// How one segment takes part in a scan: pruned by its catalog entry,
-    /// its bloom filters or its index, or read (with the rows the index
-    /// selected).
+    /// How one segment that [`planned_in_memory`](Self::planned_in_memory)
+    /// left undecided takes part in a scan (its catalog entry allows it, and
+    /// a text predicate applies): pruned by its bloom filters or its index,
+    /// or read with the rows the index selected.
     async fn plan_segment(
         &self,
         meta: &Arc<SegmentMeta>,
         predicate: &ScanPredicate,
         required: &[(&str, &str)],
     ) -> Result<Planned> {
-        if !predicate.may_match(meta) {
-            return Ok(Planned::PrunedByStats);
-        }
         let mut rows: Option<Vec<u32>> = None;
         let mut rows_exact = true;
         if !predicate.text.is_empty() {

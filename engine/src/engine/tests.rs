@@ -155,12 +155,21 @@ impl ObjectStore for FaultyStore {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
+        if self.read_delay.is_zero() {
+            return self.inner.get_opts(location, options).await;
+        }
+        // Counted out on drop, so a read abandoned mid-way leaves no count.
+        struct InFlight<'a>(&'a AtomicUsize);
+        impl Drop for InFlight<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
         let now = self.reads_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let _in_flight = InFlight(&self.reads_in_flight);
         self.most_reads_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(self.read_delay).await;
-        let got = self.inner.get_opts(location, options).await;
-        self.reads_in_flight.fetch_sub(1, Ordering::SeqCst);
-        got
+        self.inner.get_opts(location, options).await
     }
     fn delete_stream(
         &self,
@@ -972,11 +981,6 @@ async fn calls_admitted_together_cannot_overshoot_the_unflushed_limit() {
     assert_eq!(engine.stats().unwrap().memtable_rows as usize, admitted);
 }
 
-/// With a cold index cache, a lookup of one id asks the Parquet bloom
-/// filters first and loads only the indexes of segments they allow: every
-/// segment holding the id is still scanned, the rows equal a brute-force
-/// scan, and an id held nowhere loads (almost) no index. Once an index is
-/// cached it answers instead of the filter.
 /// A cold lookup over many segments keeps several store reads in flight
 /// (bloom filters, indexes), instead of waiting for each segment's reads
 /// in turn: on an object store each read is a round trip.
@@ -1024,6 +1028,11 @@ async fn a_cold_lookup_reads_many_segments_at_once() {
     }
 }
 
+/// With a cold index cache, a lookup of one id asks the Parquet bloom
+/// filters first and loads only the indexes of segments they allow: every
+/// segment holding the id is still scanned, the rows equal a brute-force
+/// scan, and an id held nowhere loads (almost) no index. Once an index is
+/// cached it answers instead of the filter.
 #[tokio::test]
 async fn a_cold_id_lookup_loads_only_the_indexes_its_bloom_filters_allow() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,7 +18,7 @@
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
 //! ```text
-//! "STRIDX02" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
+//! "STRIDX03" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
 //! | file bytes ... | u32 CRC32C of everything before it
 //! ```
 
@@ -46,9 +46,12 @@ use crate::error::{Error, Result};
 use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS, col};
 use crate::text_query::TextQuery;
 
-/// Magic of bundles with template groups; those of [`OLD_MAGIC`] index
-/// every text token per row, `message` with positions.
-const MAGIC: &[u8; 8] = b"STRIDX02";
+/// Magic of bundles whose doc store is left out (an empty `.store`
+/// entry), which Strata binaries before it cannot open; those of
+/// [`GROUPS_MAGIC`] keep the store, those of [`OLD_MAGIC`] also index every
+/// text token per row, `message` with positions.
+const MAGIC: &[u8; 8] = b"STRIDX03";
+const GROUPS_MAGIC: &[u8; 8] = b"STRIDX02";
 const OLD_MAGIC: &[u8; 8] = b"STRIDX01";
 /// Name of the fast field holding the Parquet row ordinal.
 pub const ROW_FIELD: &str = "_row";
@@ -260,7 +263,7 @@ fn build_bundle_keeping_store(
             .sum::<usize>();
     let total: usize = header_len + contents.iter().map(Vec::len).sum::<usize>() + 4;
     let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(if keep_store { GROUPS_MAGIC } else { MAGIC });
     out.extend_from_slice(&(files.len() as u32).to_le_bytes());
     let mut offset = header_len as u64;
     for (f, data) in files.iter().zip(&contents) {
@@ -320,6 +323,8 @@ pub struct SegmentIndex {
     /// bundles).
     groups: Vec<(String, TemplateGroups)>,
     groups_bytes: usize,
+    /// The bundle holds no doc store (opened with an empty one).
+    store_left_out: bool,
     bytes: usize,
 }
 
@@ -350,7 +355,9 @@ impl SegmentIndex {
     pub fn open(bundle: &[u8], segment_id: &str) -> Result<SegmentIndex> {
         let c = |r: &str| corrupt(segment_id, r);
         if bundle.len() < MAGIC.len() + 8
-            || !(bundle.starts_with(MAGIC) || bundle.starts_with(OLD_MAGIC))
+            || ![MAGIC, GROUPS_MAGIC, OLD_MAGIC]
+                .iter()
+                .any(|m| bundle.starts_with(*m))
         {
             return Err(c("missing magic"));
         }
@@ -363,6 +370,7 @@ impl SegmentIndex {
         let dir = RamDirectory::create();
         let mut groups = Vec::new();
         let mut groups_bytes = 0;
+        let mut store_left_out = false;
         let mut pos = 12;
         for _ in 0..count {
             if pos + 2 > body.len() {
@@ -390,6 +398,7 @@ impl SegmentIndex {
                 continue;
             }
             let data = if data.is_empty() && is_store(Path::new(name)) {
+                store_left_out = true;
                 empty_store().map_err(|e| c(&format!("no empty doc store for {name}: {e}")))?
             } else {
                 data
@@ -423,6 +432,7 @@ impl SegmentIndex {
             schema,
             groups,
             groups_bytes,
+            store_left_out,
             reader,
             bytes: bundle.len(),
         })
@@ -476,11 +486,13 @@ impl SegmentIndex {
                     ));
                 }
             }
-            out.push((
-                String::new(),
-                "store".to_string(),
-                segment.store().total().get_bytes(),
-            ));
+            // A store the bundle left out takes none of its bytes.
+            let store = if self.store_left_out {
+                0
+            } else {
+                segment.store().total().get_bytes()
+            };
+            out.push((String::new(), "store".to_string(), store));
         }
         out.push((
             String::new(),
@@ -603,6 +615,7 @@ mod tests {
             "a store of 6,000 empty documents: {kept} bytes"
         );
         assert_eq!(with.len() - without.len(), kept);
+        assert!(without.starts_with(MAGIC) && with.starts_with(GROUPS_MAGIC));
 
         let trace = records[1_234].trace_id.clone().unwrap();
         let agent = records[77].agent_id.clone();
@@ -615,6 +628,21 @@ mod tests {
         ];
         let a = SegmentIndex::open(&without, "seg-a").unwrap();
         let b = SegmentIndex::open(&with, "seg-a").unwrap();
+        let store_bytes = |index: &SegmentIndex| -> u64 {
+            let parts = index.space_by_part().unwrap();
+            parts
+                .iter()
+                .filter(|(_, part, _)| part == "store")
+                .map(|p| p.2)
+                .sum()
+        };
+        assert_eq!(store_bytes(&a), 0);
+        // (tantivy counts the store without its file footer)
+        let reported = store_bytes(&b);
+        assert!(
+            reported > 0 && reported <= kept as u64,
+            "{reported} of {kept}"
+        );
         for q in &queries {
             let query = TextQuery::parse(q, col::MESSAGE).unwrap();
             assert!(a.answers(&query), "{q}");

@@ -79,8 +79,9 @@ enum Cmd {
     /// on a generated corpus, next to ripgrep, DuckDB, gzip/zstd and Drain3;
     /// writes a table into BENCHMARKS.md.
     Run(run::RunArgs),
-    /// Warm latency (p50/p99/max) of searches and SQL queries over an
-    /// existing data directory.
+    /// Latency (p50/p99/max) of searches and SQL queries over an existing
+    /// data directory, warm or (`--cold`) with a fresh engine and page
+    /// cache per search.
     SearchTimes(search_times::SearchTimesArgs),
 }
 

@@ -17,7 +17,8 @@ use crate::run::stats::percentile;
 
 #[derive(clap::Args)]
 pub struct SearchTimesArgs {
-    /// A Strata data directory (opened read-only: no flushes, no compaction).
+    /// A Strata data directory (no background flushes or compaction; closing
+    /// the engine flushes rows replayed from the WAL, if there are any).
     pub dir: PathBuf,
     /// A search (the `search()` syntax), newest 100 first; repeatable.
     #[arg(long = "query")]
