@@ -555,13 +555,7 @@ impl Engine {
                 rows_exact: true,
             })));
         }
-        if required.is_empty() || self.index_is_cached(&meta.id)? {
-            return Ok(None);
-        }
-        let cache = self.inner.bloom_cache.lock().map_err(|_| poisoned())?;
-        let kept_rule_out = cache.get(&meta.id).is_some_and(|b| {
-            required.iter().all(|(field, _)| b.has(field)) && b.rules_out(required)
-        });
+        let kept_rule_out = self.kept_bloom_verdict(meta, required)? == Some(true);
         Ok(kept_rule_out.then_some(Planned::PrunedByBloom))
     }
 
@@ -575,20 +569,18 @@ impl Engine {
         predicate: &ScanPredicate,
         required: &[(&str, &str)],
     ) -> Result<Planned> {
+        if self.bloom_rules_out(meta, required).await? {
+            return Ok(Planned::PrunedByBloom);
+        }
+        let index = self.open_index(meta).await?;
         let mut rows: Option<Vec<u32>> = None;
         let mut rows_exact = true;
-        if !predicate.text.is_empty() {
-            if self.bloom_rules_out(meta, required).await? {
-                return Ok(Planned::PrunedByBloom);
-            }
-            let index = self.open_index(meta).await?;
-            for q in &predicate.text {
-                let (hits, exact) = self
-                    .segment_rows(meta, &index, q, rows.as_deref(), predicate.index_only)
-                    .await?;
-                rows = Some(hits);
-                rows_exact &= exact;
-            }
+        for q in &predicate.text {
+            let (hits, exact) = self
+                .segment_rows(meta, &index, q, rows.as_deref(), predicate.index_only)
+                .await?;
+            rows = Some(hits);
+            rows_exact &= exact;
         }
         if rows.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Planned::PrunedByIndex);
@@ -615,8 +607,8 @@ impl Engine {
     /// index, hundreds of KB per segment, when the cache is cold); a
     /// cached index is asked instead.
     async fn bloom_rules_out(&self, meta: &SegmentMeta, required: &[(&str, &str)]) -> Result<bool> {
-        if required.is_empty() || self.index_is_cached(&meta.id)? {
-            return Ok(false);
+        if let Some(verdict) = self.kept_bloom_verdict(meta, required)? {
+            return Ok(verdict);
         }
         let cached = self
             .inner
@@ -650,6 +642,25 @@ impl Engine {
             }
         };
         Ok(blooms.rules_out(required))
+    }
+
+    /// [`bloom_rules_out`](Self::bloom_rules_out) when it needs no read:
+    /// false with no id required or the index cached, the kept filters'
+    /// verdict when every required column's filters are kept; `None` when
+    /// some must be read.
+    fn kept_bloom_verdict(
+        &self,
+        meta: &SegmentMeta,
+        required: &[(&str, &str)],
+    ) -> Result<Option<bool>> {
+        if required.is_empty() || self.index_is_cached(&meta.id)? {
+            return Ok(Some(false));
+        }
+        let cache = self.inner.bloom_cache.lock().map_err(|_| poisoned())?;
+        Ok(cache
+            .get(&meta.id)
+            .filter(|b| required.iter().all(|(field, _)| b.has(field)))
+            .map(|b| b.rules_out(required)))
     }
 
     /// Bytes of the bloom filters kept for id lookups.

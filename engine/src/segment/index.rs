@@ -282,6 +282,47 @@ fn build_bundle_keeping_store(
     Ok(out)
 }
 
+/// The (name, bytes) of every file a bundle holds, its magic and checksum
+/// verified; the error says what is wrong.
+fn bundle_files(bundle: &[u8]) -> std::result::Result<Vec<(&str, &[u8])>, String> {
+    if bundle.len() < MAGIC.len() + 8
+        || ![MAGIC, GROUPS_MAGIC, OLD_MAGIC]
+            .iter()
+            .any(|m| bundle.starts_with(*m))
+    {
+        return Err("missing magic".into());
+    }
+    let (body, crc) = bundle.split_at(bundle.len() - 4);
+    let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    if crc32c::crc32c(body) != stored {
+        return Err("checksum mismatch".into());
+    }
+    let count = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
+    let mut files = Vec::with_capacity(count);
+    let mut pos = 12;
+    for _ in 0..count {
+        if pos + 2 > body.len() {
+            return Err("truncated header".into());
+        }
+        let name_len = u16::from_le_bytes([body[pos], body[pos + 1]]) as usize;
+        pos += 2;
+        if pos + name_len + 16 > body.len() {
+            return Err("truncated header".into());
+        }
+        let name = std::str::from_utf8(&body[pos..pos + name_len])
+            .map_err(|_| "file name is not UTF-8".to_string())?;
+        pos += name_len;
+        let offset = read_u64(body, pos) as usize;
+        let len = read_u64(body, pos + 8) as usize;
+        pos += 16;
+        let data = body
+            .get(offset..offset.saturating_add(len))
+            .ok_or_else(|| format!("{name}: file range out of bounds"))?;
+        files.push((name, data));
+    }
+    Ok(files)
+}
+
 /// Whether `file` is a tantivy segment's doc store.
 fn is_store(file: &Path) -> bool {
     file.extension().is_some_and(|e| e == "store")
@@ -354,42 +395,11 @@ impl SegmentIndex {
     /// Opens a bundle produced by [`build_bundle`], verifying its checksum.
     pub fn open(bundle: &[u8], segment_id: &str) -> Result<SegmentIndex> {
         let c = |r: &str| corrupt(segment_id, r);
-        if bundle.len() < MAGIC.len() + 8
-            || ![MAGIC, GROUPS_MAGIC, OLD_MAGIC]
-                .iter()
-                .any(|m| bundle.starts_with(*m))
-        {
-            return Err(c("missing magic"));
-        }
-        let (body, crc) = bundle.split_at(bundle.len() - 4);
-        let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-        if crc32c::crc32c(body) != stored {
-            return Err(c("checksum mismatch"));
-        }
-        let count = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
         let dir = RamDirectory::create();
         let mut groups = Vec::new();
         let mut groups_bytes = 0;
         let mut store_left_out = false;
-        let mut pos = 12;
-        for _ in 0..count {
-            if pos + 2 > body.len() {
-                return Err(c("truncated header"));
-            }
-            let name_len = u16::from_le_bytes([body[pos], body[pos + 1]]) as usize;
-            pos += 2;
-            if pos + name_len + 16 > body.len() {
-                return Err(c("truncated header"));
-            }
-            let name = std::str::from_utf8(&body[pos..pos + name_len])
-                .map_err(|_| c("file name is not UTF-8"))?;
-            pos += name_len;
-            let offset = read_u64(body, pos) as usize;
-            let len = read_u64(body, pos + 8) as usize;
-            pos += 16;
-            let data = body
-                .get(offset..offset.saturating_add(len))
-                .ok_or_else(|| c("file range out of bounds"))?;
+        for (name, data) in bundle_files(bundle).map_err(|r| c(&r))? {
             if let Some(column) = name.strip_prefix(GROUPS_FILE_PREFIX) {
                 groups_bytes += data.len();
                 let decoded =
@@ -577,21 +587,6 @@ mod tests {
     use crate::batch::{records_to_batch, sort_by_timestamp};
     use crate::sample::{SampleConfig, generate};
 
-    /// (name, length) of every file a bundle holds.
-    fn bundle_files(bundle: &[u8]) -> Vec<(String, usize)> {
-        let count = u32::from_le_bytes(bundle[8..12].try_into().unwrap()) as usize;
-        let mut pos = 12;
-        let mut files = Vec::new();
-        for _ in 0..count {
-            let name_len = u16::from_le_bytes([bundle[pos], bundle[pos + 1]]) as usize;
-            let name = String::from_utf8(bundle[pos + 2..pos + 2 + name_len].to_vec()).unwrap();
-            pos += 2 + name_len;
-            files.push((name, read_u64(bundle, pos + 8) as usize));
-            pos += 16;
-        }
-        files
-    }
-
     #[test]
     fn bundles_leave_the_doc_store_out_and_answer_like_bundles_keeping_it() {
         let records = generate(&SampleConfig::default(), 6_000);
@@ -601,9 +596,10 @@ mod tests {
 
         let store_len = |bundle: &[u8]| -> usize {
             let stores: Vec<usize> = bundle_files(bundle)
+                .unwrap()
                 .into_iter()
                 .filter(|(name, _)| name.ends_with(".store"))
-                .map(|(_, len)| len)
+                .map(|(_, data)| data.len())
                 .collect();
             assert_eq!(stores.len(), 1, "one tantivy segment, one store");
             stores[0]
