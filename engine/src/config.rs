@@ -32,6 +32,9 @@ pub const DEFAULT_PAGE_ROWS: usize = 4096;
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
 /// Default largest uncompressed data page of the wide text columns.
 pub const DEFAULT_TEXT_PAGE_BYTES: usize = 64 << 10;
+/// Default largest uncompressed data page of the variables of `message`
+/// and `attributes` (stored as shapes and variables): ~750 rows.
+pub const DEFAULT_VARS_PAGE_BYTES: usize = 16 << 10;
 /// Default largest uncompressed data page of the random-id columns
 /// (`log_id`, `trace_id`, `span_id`, `parent_span_id`): ~500-1,000 rows.
 pub const DEFAULT_ID_PAGE_BYTES: usize = 16 << 10;
@@ -75,6 +78,12 @@ pub struct EngineConfig {
     /// (`message`, `attributes`, `error_message`, `stack_trace`): a lookup
     /// decodes one such page per column for the rows it returns.
     pub text_page_bytes: usize,
+    /// Largest uncompressed data page, in bytes, of the variables of
+    /// `message` and `attributes` where those are stored as shapes and
+    /// variables (`text_shapes`): what is left of the text once its shape
+    /// is taken out shrinks nearly as well in short pages, and a lookup
+    /// decodes one such page per column for each row it returns.
+    pub vars_page_bytes: usize,
     /// Largest uncompressed data page, in bytes, of the random-id columns
     /// (`log_id`, `trace_id`, `span_id`, `parent_span_id`), which zstd
     /// shrinks no further in longer pages.
@@ -118,6 +127,7 @@ impl Default for EngineConfig {
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
             page_rows: DEFAULT_PAGE_ROWS,
             text_page_bytes: DEFAULT_TEXT_PAGE_BYTES,
+            vars_page_bytes: DEFAULT_VARS_PAGE_BYTES,
             id_page_bytes: DEFAULT_ID_PAGE_BYTES,
             zstd_level: DEFAULT_ZSTD_LEVEL,
             text_zstd_level: DEFAULT_TEXT_ZSTD_LEVEL,
@@ -173,6 +183,9 @@ impl EngineConfig {
         if self.text_page_bytes < 1024 {
             return bad("text_page_bytes must be at least 1024");
         }
+        if self.vars_page_bytes < 1024 {
+            return bad("vars_page_bytes must be at least 1024");
+        }
         if self.id_page_bytes < 1024 {
             return bad("id_page_bytes must be at least 1024");
         }
@@ -205,6 +218,7 @@ impl EngineConfig {
             row_group_rows: self.row_group_rows,
             page_rows: self.page_rows,
             text_page_bytes: self.text_page_bytes,
+            vars_page_bytes: self.vars_page_bytes,
             id_page_bytes: self.id_page_bytes,
             zstd_level: self.zstd_level,
             text_zstd_level: self.text_zstd_level,
@@ -248,6 +262,13 @@ mod tests {
                     ..EngineConfig::default()
                 },
                 "text_page_bytes",
+            ),
+            (
+                EngineConfig {
+                    vars_page_bytes: 512,
+                    ..EngineConfig::default()
+                },
+                "vars_page_bytes",
             ),
             (
                 EngineConfig {

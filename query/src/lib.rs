@@ -24,6 +24,7 @@
 
 pub mod config;
 pub mod format;
+pub mod page_index_reader;
 pub mod patterns;
 pub mod pushdown;
 pub mod scan_exec;

@@ -26,6 +26,7 @@ use strata_engine::segment::row_selection::group_selections;
 use strata_engine::{Engine, SegmentScan};
 
 use crate::engine_err;
+use crate::page_index_reader::PageIndexReaderFactory;
 use crate::pushdown;
 use crate::scan_exec::LogsScanExec;
 use crate::stored_text;
@@ -108,10 +109,12 @@ impl TableProvider for LogsTableProvider {
             // Footers and page indexes of the immutable segments are kept in
             // the session's metadata cache, so a warm query parses none.
             let runtime = state.runtime_env();
-            let factory = CachedParquetFileReaderFactory::new(
+            // Files read with a row selection also keep their page index
+            // there, so only the selected rows' pages are fetched.
+            let factory = PageIndexReaderFactory::new(CachedParquetFileReaderFactory::new(
                 runtime.object_store(&self.store_url)?,
                 runtime.cache_manager.get_file_metadata_cache(),
-            );
+            ));
             let file_schema = stored_text::file_schema();
             let mut source = ParquetSource::new(file_schema.clone())
                 .with_enable_page_index(true)
