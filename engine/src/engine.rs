@@ -577,7 +577,14 @@ impl Engine {
         let mut rows_exact = true;
         for q in &predicate.text {
             let (hits, exact) = self
-                .segment_rows(meta, &index, q, rows.as_deref(), predicate.index_only)
+                .segment_rows(
+                    meta,
+                    &index,
+                    q,
+                    rows.as_deref(),
+                    predicate.time,
+                    predicate.index_only,
+                )
                 .await?;
             rows = Some(hits);
             rows_exact &= exact;

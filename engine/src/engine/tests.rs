@@ -16,6 +16,7 @@ use object_store::{
 
 use super::*;
 use crate::batch::timestamp_index;
+use crate::predicate::TimeRange;
 use crate::sample::{SampleConfig, generate};
 use crate::text_query::TextQuery;
 
@@ -489,7 +490,12 @@ async fn selected_log_ids_with(
     query: &TextQuery,
     index_only: bool,
 ) -> Vec<String> {
-    let plan = text_plan(engine, query, index_only).await;
+    plan_log_ids(engine, &text_plan(engine, query, index_only).await).await
+}
+
+/// Sorted log ids of the flushed rows `plan` selects (read back from the
+/// segments).
+async fn plan_log_ids(engine: &Engine, plan: &crate::ScanPlan) -> Vec<String> {
     let mut got = Vec::new();
     for s in &plan.segments {
         let bytes = engine
@@ -543,6 +549,64 @@ fn tokens_of(text: &str) -> Vec<String> {
         .into_iter()
         .map(|(_, t)| t)
         .collect()
+}
+
+/// Clauses checked on Parquet (a phrase, a `log_id`) under a time range
+/// that cuts into the segments select exactly the matches in range: the
+/// candidates' timestamps are read first and the rows outside left out
+/// before any text is read.
+#[tokio::test]
+async fn clauses_checked_on_parquet_within_a_time_range_select_the_matches_in_range() {
+    let (_dir, engine, records) = all_flushed().await;
+    let mut stamps: Vec<i64> = records.iter().map(|r| r.timestamp_us).collect();
+    stamps.sort_unstable();
+    let time = TimeRange {
+        start_us: Some(stamps[stamps.len() / 3]),
+        end_us: Some(stamps[2 * stamps.len() / 3]),
+    };
+    let (start, end) = (time.start_us.unwrap(), time.end_us.unwrap());
+    let segments = engine.snapshot().unwrap().segments;
+    assert!(
+        segments
+            .iter()
+            .any(|m| time.overlaps(m.min_ts, m.max_ts) && (m.min_ts < start || m.max_ts >= end)),
+        "the range cuts into a segment"
+    );
+    let words = tokens_of(&records[0].message);
+    let inside = records
+        .iter()
+        .find(|r| time.contains(r.timestamp_us))
+        .unwrap();
+    let outside = records
+        .iter()
+        .find(|r| !time.contains(r.timestamp_us))
+        .unwrap();
+    let queries = [
+        format!("\"{} {}\"", words[0], words[1]),
+        format!("log_id:{}", inside.log_id),
+        format!("log_id:{} OR log_id:{}", inside.log_id, outside.log_id),
+    ];
+    for q in &queries {
+        let query = TextQuery::parse(q, "message").unwrap();
+        let mut expect: Vec<String> = records
+            .iter()
+            .filter(|r| time.contains(r.timestamp_us))
+            .filter(|r| query.matches(&|f: &str| field_of(r, f)))
+            .map(|r| r.log_id.clone())
+            .collect();
+        expect.sort();
+        assert!(!expect.is_empty(), "{q}: no match in range");
+        let pred = ScanPredicate {
+            text: vec![query],
+            time,
+            ..ScanPredicate::default()
+        };
+        let plan = engine
+            .plan_scan(engine.snapshot().unwrap(), &pred)
+            .await
+            .unwrap();
+        assert_eq!(plan_log_ids(&engine, &plan).await, expect, "{q}");
+    }
 }
 
 /// Phrases on `stack_trace` and `error_message`, indexed without

@@ -3,6 +3,7 @@
 
 use super::{Engine, intersect_sorted};
 use crate::error::Result;
+use crate::predicate::TimeRange;
 use crate::segment::{SegmentIndex, SegmentMeta, row_filter};
 use crate::text_query::TextQuery;
 
@@ -11,8 +12,10 @@ impl Engine {
     /// (ascending). The index answers what it holds; clauses on fields it
     /// does not hold, and phrases on fields it holds without positions, are
     /// checked on the segment's Parquet columns, reading only the rows the
-    /// indexed clauses (and those phrases' tokens) left; with `index_only`
-    /// they are not checked, and the rows are a superset of the matches.
+    /// indexed clauses (and those phrases' tokens) left within `time` (rows
+    /// checked there are left out when outside it: the scan drops them
+    /// anyway); with `index_only` they are not checked, and the rows are a
+    /// superset of the matches.
     /// The flag tells whether the rows are exact (false only in that case).
     pub(super) async fn segment_rows(
         &self,
@@ -20,6 +23,7 @@ impl Engine {
         index: &SegmentIndex,
         query: &TextQuery,
         within: Option<&[u32]>,
+        time: TimeRange,
         index_only: bool,
     ) -> Result<(Vec<u32>, bool)> {
         let narrow = |hits: Vec<u32>| match within {
@@ -56,9 +60,14 @@ impl Engine {
             Ok([one]) => one,
             Err(many) => TextQuery::And(many),
         };
-        let rows =
-            row_filter::matching_rows(self.inner.store.clone(), meta, &rest, candidates.as_deref())
-                .await?;
+        let rows = row_filter::matching_rows(
+            self.inner.store.clone(),
+            meta,
+            &rest,
+            candidates.as_deref(),
+            time,
+        )
+        .await?;
         Ok((rows, true))
     }
 }
