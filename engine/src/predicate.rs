@@ -28,6 +28,13 @@ impl TimeRange {
         self.start_us.is_none_or(|s| max >= s) && self.end_us.is_none_or(|e| min < e)
     }
 
+    /// Whether the range leaves out part of `[min, max]` (inclusive) while
+    /// holding some of it: a scan of a segment spanning it must drop rows.
+    pub fn cuts_into(&self, min: i64, max: i64) -> bool {
+        self.overlaps(min, max)
+            && (self.start_us.is_some_and(|s| s > min) || self.end_us.is_some_and(|e| e <= max))
+    }
+
     /// Whether `ts` falls in the range.
     pub fn contains(&self, ts: i64) -> bool {
         self.overlaps(ts, ts)

@@ -551,10 +551,10 @@ fn tokens_of(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Clauses checked on Parquet (a phrase, a `log_id`) under a time range
-/// that cuts into the segments select exactly the matches in range: the
-/// candidates' timestamps are read first and the rows outside left out
-/// before any text is read.
+/// Under a time range that cuts into the segments, terms the index answers
+/// and clauses checked on Parquet (a phrase, a `log_id`) select exactly the
+/// matches in range: the selected rows' (or candidates') timestamps are
+/// read and the rows outside left out, before any text is read.
 #[tokio::test]
 async fn clauses_checked_on_parquet_within_a_time_range_select_the_matches_in_range() {
     let (_dir, engine, records) = all_flushed().await;
@@ -582,6 +582,10 @@ async fn clauses_checked_on_parquet_within_a_time_range_select_the_matches_in_ra
         .find(|r| !time.contains(r.timestamp_us))
         .unwrap();
     let queries = [
+        // answered by the index, then narrowed to the range
+        words[0].clone(),
+        format!("service:{}", inside.service.as_deref().unwrap()),
+        // checked on Parquet
         format!("\"{} {}\"", words[0], words[1]),
         format!("log_id:{}", inside.log_id),
         format!("log_id:{} OR log_id:{}", inside.log_id, outside.log_id),

@@ -12,10 +12,11 @@ impl Engine {
     /// (ascending). The index answers what it holds; clauses on fields it
     /// does not hold, and phrases on fields it holds without positions, are
     /// checked on the segment's Parquet columns, reading only the rows the
-    /// indexed clauses (and those phrases' tokens) left within `time` (rows
-    /// checked there are left out when outside it: the scan drops them
-    /// anyway); with `index_only` they are not checked, and the rows are a
-    /// superset of the matches.
+    /// indexed clauses (and those phrases' tokens) left. Where `time` cuts
+    /// into the segment, rows outside it are left out (the scan drops them
+    /// anyway), before any text is checked. With `index_only` nothing is
+    /// read: clauses are not checked, rows are not narrowed to `time`, and
+    /// the rows are a superset of the matches.
     /// The flag tells whether the rows are exact (false only in that case).
     pub(super) async fn segment_rows(
         &self,
@@ -31,7 +32,11 @@ impl Engine {
             None => hits,
         };
         if index.answers(query) {
-            return Ok((narrow(index.search(query)?), true));
+            let hits = narrow(index.search(query)?);
+            if index_only {
+                return Ok((hits, true));
+            }
+            return Ok((self.rows_in_time(meta, hits, time).await?, true));
         }
         let (mut indexed, rest): (Vec<TextQuery>, Vec<TextQuery>) = match query {
             TextQuery::And(children) => children.iter().cloned().partition(|c| index.answers(c)),
@@ -69,5 +74,28 @@ impl Engine {
         )
         .await?;
         Ok((rows, true))
+    }
+
+    /// `rows` (ascending) of segment `meta` whose timestamp lies in `time`,
+    /// read from its `timestamp` column only when `time` cuts into the
+    /// segment. A search bounded to its newest matches then decodes the
+    /// rows it returns, not every selected row of the pages past its bound
+    /// (1,590 rows for 100 of a common term at 10M records).
+    async fn rows_in_time(
+        &self,
+        meta: &SegmentMeta,
+        rows: Vec<u32>,
+        time: TimeRange,
+    ) -> Result<Vec<u32>> {
+        if rows.is_empty() || !time.cuts_into(meta.min_ts, meta.max_ts) {
+            return Ok(rows);
+        }
+        let stamps = self.row_timestamps(meta, &rows).await?;
+        Ok(rows
+            .into_iter()
+            .zip(stamps)
+            .filter(|(_, ts)| time.contains(*ts))
+            .map(|(row, _)| row)
+            .collect())
     }
 }

@@ -74,9 +74,7 @@ pub async fn matching_rows(
         .map(|rg| rg.num_rows() as u64)
         .collect();
     let mut read = rows_to_read(&group_rows, |g| possible[g], candidates);
-    let cuts_in = time.start_us.is_some_and(|s| s > meta.min_ts)
-        || time.end_us.is_some_and(|e| e <= meta.max_ts);
-    if cuts_in && !read.ordinals.is_empty() {
+    if time.cuts_into(meta.min_ts, meta.max_ts) && !read.ordinals.is_empty() {
         let mask = ProjectionMask::roots(builder().parquet_schema(), [timestamp_index()]);
         let batches: Vec<_> = builder()
             .with_row_groups(read.row_groups.clone())
