@@ -65,14 +65,20 @@ impl Engine {
             Ok([one]) => one,
             Err(many) => TextQuery::And(many),
         };
-        let rows = row_filter::matching_rows(
-            self.inner.store.clone(),
-            meta,
-            &rest,
-            candidates.as_deref(),
-            time,
-        )
-        .await?;
+        // Candidates are narrowed to `time` before their text is read (a
+        // phrase checked on 200 rows rather than on every row holding its
+        // tokens); without candidates, the matches are, after.
+        let store = self.inner.store.clone();
+        let rows = match candidates {
+            Some(c) => {
+                let c = self.rows_in_time(meta, c, time).await?;
+                row_filter::matching_rows(store, meta, &rest, Some(&c)).await?
+            }
+            None => {
+                let rows = row_filter::matching_rows(store, meta, &rest, None).await?;
+                self.rows_in_time(meta, rows, time).await?
+            }
+        };
         Ok((rows, true))
     }
 

@@ -10,13 +10,11 @@
 
 use std::sync::Arc;
 
-use arrow::array::AsArray;
-use arrow::datatypes::TimestampMicrosecondType;
 use futures::TryStreamExt;
 use object_store::ObjectStore;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::bloom_filter::Sbbf;
 use parquet::errors::ParquetError;
@@ -26,34 +24,24 @@ use super::SegmentMeta;
 use super::object_reader::ObjectReader;
 use super::row_selection::rows_to_read;
 use super::text_shapes;
-use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
-use crate::predicate::TimeRange;
 use crate::text_query::TextQuery;
 
-/// Row ordinals (ascending) of the segment `meta` that match `query` and
-/// whose `timestamp` lies in `time`, among `candidates` (ascending
-/// ordinals) when given, else among all rows.
-///
-/// Where `time` cuts into the segment (a search bounded to its newest
-/// matches), the candidates' timestamps are read first (one narrow column)
-/// and the query's columns only for those in range: a phrase checked on
-/// the text of 200 rows rather than of every row holding its tokens. Only
-/// the pages holding the rows read are fetched (the page index is loaded).
+/// Row ordinals (ascending) of the segment `meta` that match `query`,
+/// among `candidates` (ascending ordinals) when given, else among all rows.
+/// Only the pages holding the rows read are fetched (the page index is
+/// loaded).
 pub async fn matching_rows(
     store: Arc<dyn ObjectStore>,
     meta: &SegmentMeta,
     query: &TextQuery,
     candidates: Option<&[u32]>,
-    time: TimeRange,
 ) -> Result<Vec<u32>> {
     let err = parquet_err(meta);
-    let (reader, metadata) = open_with_page_index(store, meta).await?;
-    let builder =
-        || ParquetRecordBatchStreamBuilder::new_with_metadata(reader.clone(), metadata.clone());
+    let mut builder = open_with_page_index(store, meta).await?;
 
     let fields = query.fields();
-    let schema = metadata.schema().clone();
+    let schema = builder.schema().clone();
     let mut roots = Vec::with_capacity(fields.len());
     for f in &fields {
         roots.extend(text_shapes::stored_columns(&schema, f)?);
@@ -63,47 +51,22 @@ pub async fn matching_rows(
     let mut columns: Vec<&str> = required.iter().map(|(field, _)| *field).collect();
     columns.sort_unstable();
     columns.dedup();
-    let possible = SegmentBlooms::from_builder(&mut builder(), &columns)
+    let possible = SegmentBlooms::from_builder(&mut builder, &columns)
         .await
         .map_err(&err)?
         .row_groups_allowing(&required);
-    let group_rows: Vec<u64> = metadata
+    let group_rows: Vec<u64> = builder
         .metadata()
         .row_groups()
         .iter()
         .map(|rg| rg.num_rows() as u64)
         .collect();
-    let mut read = rows_to_read(&group_rows, |g| possible[g], candidates);
-    if time.cuts_into(meta.min_ts, meta.max_ts) && !read.ordinals.is_empty() {
-        let mask = ProjectionMask::roots(builder().parquet_schema(), [timestamp_index()]);
-        let batches: Vec<_> = builder()
-            .with_row_groups(read.row_groups.clone())
-            .with_row_selection(read.selection.clone())
-            .with_projection(mask)
-            .with_batch_size(64 * 1024)
-            .build()
-            .map_err(&err)?
-            .try_collect()
-            .await
-            .map_err(&err)?;
-        let stamps = batches.iter().flat_map(|b| {
-            let ts = b.column(0).as_primitive::<TimestampMicrosecondType>();
-            ts.values().to_vec()
-        });
-        let in_range: Vec<u32> = read
-            .ordinals
-            .iter()
-            .zip(stamps)
-            .filter(|(_, ts)| time.contains(*ts))
-            .map(|(row, _)| *row)
-            .collect();
-        read = rows_to_read(&group_rows, |g| possible[g], Some(&in_range));
-    }
+    let read = rows_to_read(&group_rows, |g| possible[g], candidates);
     if read.ordinals.is_empty() {
         return Ok(Vec::new());
     }
-    let mask = ProjectionMask::roots(builder().parquet_schema(), roots);
-    let stream = builder()
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let stream = builder
         .with_row_groups(read.row_groups)
         .with_row_selection(read.selection)
         .with_projection(mask)
@@ -133,18 +96,17 @@ fn parquet_err(meta: &SegmentMeta) -> impl Fn(ParquetError) -> Error + '_ {
     }
 }
 
-/// A reader of the segment's Parquet file and its metadata with the page
-/// index, so reads of a few rows fetch only their pages.
+/// A reader of the segment's Parquet file, its footer and page index
+/// read, so reads of a few rows fetch only their pages.
 async fn open_with_page_index(
     store: Arc<dyn ObjectStore>,
     meta: &SegmentMeta,
-) -> Result<(ObjectReader, ArrowReaderMetadata)> {
-    let mut reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
+) -> Result<ParquetRecordBatchStreamBuilder<ObjectReader>> {
+    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
     let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
-    let metadata = ArrowReaderMetadata::load_async(&mut reader, options)
+    ParquetRecordBatchStreamBuilder::new_with_options(reader, options)
         .await
-        .map_err(parquet_err(meta))?;
-    Ok((reader, metadata))
+        .map_err(parquet_err(meta))
 }
 
 /// A reader of the segment's Parquet file, its footer read.

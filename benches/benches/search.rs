@@ -1,0 +1,74 @@
+//! Searches through the `logs` table over flushed segments (warm): a
+//! trace-id lookup (a few rows selected by the index, read through the
+//! page index), and the newest 100 of a common term and of a phrase (a
+//! search bounded to its newest matches, rows narrowed to the bound before
+//! they are decoded or checked).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use strata_engine::sample::{SampleConfig, generate};
+use strata_engine::{Engine, EngineConfig};
+use strata_query::search::{SearchParams, search};
+use strata_query::{QueryConfig, session};
+
+/// Records over three hours, in one workspace: three hourly segments of
+/// ~67k rows (two row groups each).
+const ROWS: usize = 200_000;
+
+fn searches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut records = generate(
+        &SampleConfig {
+            total: ROWS,
+            duration_us: 3 * 3_600_000_000,
+            ..SampleConfig::default()
+        },
+        ROWS,
+    );
+    for r in &mut records {
+        r.context.workspace_id = "ws-bench".into();
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = rt.block_on(async {
+        let engine = Engine::open(EngineConfig {
+            background_tasks: false,
+            ..EngineConfig::new(dir.path())
+        })
+        .await
+        .expect("engine");
+        engine.ingest(&records).await.expect("ingest");
+        engine.flush().await.expect("flush");
+        engine
+    });
+    let ctx = session(&engine, &QueryConfig::default()).expect("session");
+    let trace = records[ROWS / 2].trace_id.clone().expect("traced record");
+    let queries = [
+        ("trace_id_lookup", format!("trace_id:{trace}")),
+        ("common_term_newest_100", "with".to_string()),
+        ("phrase_newest_100", "\"prompt tokens\"".to_string()),
+    ];
+    let mut group = c.benchmark_group("search_200k");
+    for (name, query) in &queries {
+        let params = SearchParams {
+            query: query.clone(),
+            limit: 100,
+            ..SearchParams::default()
+        };
+        let found = rt.block_on(search(&ctx, &params)).expect("search");
+        assert!(
+            found.batches.iter().map(|b| b.num_rows()).sum::<usize>() > 0,
+            "{name} finds records"
+        );
+        group.bench_function(*name, |b| {
+            b.iter(|| rt.block_on(search(&ctx, &params)).expect("search"));
+        });
+    }
+    group.finish();
+    rt.block_on(engine.close()).expect("close");
+}
+
+criterion_group!(benches, searches);
+criterion_main!(benches);
