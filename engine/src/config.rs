@@ -75,8 +75,10 @@ pub struct EngineConfig {
     /// a lookup that selects a few rows decode less.
     pub page_rows: usize,
     /// Largest uncompressed data page, in bytes, of the wide text columns
-    /// (`message`, `attributes`, `error_message`, `stack_trace`): a lookup
-    /// decodes one such page per column for the rows it returns.
+    /// (`message`, `attributes`, `error_message`, `stack_trace`; of the
+    /// shapes of the first two where those are stored as shapes and
+    /// variables, see `vars_page_bytes`): a lookup decodes one such page
+    /// per column for the rows it returns.
     pub text_page_bytes: usize,
     /// Largest uncompressed data page, in bytes, of the variables of
     /// `message` and `attributes` where those are stored as shapes and

@@ -457,7 +457,8 @@ impl Engine {
 
     /// Plans a scan of `snapshot`: prunes segments by their catalog entry,
     /// answers the text predicates with each segment's index (and by
-    /// evaluation on memtable rows).
+    /// evaluation on memtable rows), and leaves out the selected rows
+    /// outside the time range of a segment it cuts into.
     pub async fn plan_scan(
         &self,
         snapshot: Snapshot,

@@ -45,7 +45,9 @@ impl TimeRange {
 /// whose `column` is one of the listed values for every entry of `equals`,
 /// and which match every query of `text`.
 ///
-/// `time` and `equals` only prune segments (the caller filters rows again);
+/// `time` prunes segments and, in a segment it cuts into, the rows the
+/// text predicates select; `equals` only prunes segments (the caller
+/// filters rows again for both);
 /// `text` is answered exactly, for segments and memtable alike, unless
 /// `index_only` is set.
 #[derive(Debug, Clone, Default)]
@@ -119,5 +121,37 @@ mod tests {
                 end_us: Some(20)
             }
         );
+    }
+
+    /// A range `[10, 20)` cuts into a segment spanning `[min, max]`
+    /// (inclusive) when it holds some of its instants but not all.
+    #[test]
+    fn a_range_cuts_into_a_span_it_holds_only_part_of() {
+        let r = TimeRange {
+            start_us: Some(10),
+            end_us: Some(20),
+        };
+        let cases = [
+            // wholly inside: [10, 19] is all of it
+            (10, 19, false),
+            (12, 15, false),
+            // wholly outside
+            (0, 9, false),
+            (20, 30, false),
+            // across an edge
+            (9, 19, true),
+            (10, 20, true),
+            (0, 30, true),
+        ];
+        for (min, max, want) in cases {
+            assert_eq!(r.cuts_into(min, max), want, "[{min}, {max}]");
+        }
+        assert!(!TimeRange::default().cuts_into(0, 100));
+        let from = TimeRange {
+            start_us: Some(10),
+            end_us: None,
+        };
+        assert!(from.cuts_into(9, 100));
+        assert!(!from.cuts_into(10, 100));
     }
 }

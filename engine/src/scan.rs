@@ -35,13 +35,14 @@ impl Snapshot {
 #[derive(Debug, Clone)]
 pub struct SegmentScan {
     pub meta: Arc<SegmentMeta>,
-    /// Ascending row ordinals selected by the full-text index; `None` means
-    /// every row.
+    /// Ascending row ordinals selected by the full-text index (left out,
+    /// where the predicate's time range cuts into the segment, those
+    /// outside it, except in an `index_only` plan); `None` means every row.
     pub rows: Option<Vec<u32>>,
-    /// Whether `rows` are exactly the rows matching the text predicates;
-    /// false only for an [`index_only`](crate::ScanPredicate::index_only)
-    /// plan where the index could not decide a clause (the rows are then a
-    /// superset).
+    /// Whether `rows` are exactly the rows matching the text predicates
+    /// (within the time range where it cuts into the segment); false only
+    /// for an [`index_only`](crate::ScanPredicate::index_only) plan where
+    /// the index could not decide a clause (the rows are then a superset).
     pub rows_exact: bool,
 }
 
@@ -55,7 +56,8 @@ pub struct ScanStats {
     /// predicate requires (checked instead of loading an uncached index).
     pub segments_pruned_by_bloom: usize,
     pub segments_scanned: usize,
-    /// Rows the full-text index selected in scanned segments.
+    /// Rows the full-text index selected in scanned segments (within the
+    /// time range, where it cuts into a segment).
     pub index_rows_selected: u64,
     pub memtable_rows: u64,
 }

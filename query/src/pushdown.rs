@@ -3,7 +3,7 @@
 //! | filter | pushdown |
 //! |---|---|
 //! | `search(message\|error_message\|stack_trace, 'q')` | `Exact`: the index (segments) and evaluation (memtable) answer it |
-//! | `timestamp` `<`, `<=`, `>`, `>=`, `=`, `BETWEEN` a literal | `Inexact`: prunes segments |
+//! | `timestamp` `<`, `<=`, `>`, `>=`, `=`, `BETWEEN` a literal | `Inexact`: prunes segments, and the rows a search selects in a segment it cuts into |
 //! | `workspace_id`, `agent_id`, `service`, ... `=` / `IN` literals | `Inexact`: prunes segments |
 //! | anything else | `Unsupported` |
 

@@ -14,8 +14,9 @@ use strata_query::search::{SearchParams, search_frame};
 use strata_query::{QueryConfig, session};
 use strata_tests::strings;
 
-/// Records in one partition (one workspace, one hour), so one segment:
-/// ten pages of 4,096 rows per column.
+/// Records in one partition (one workspace, one hour), so one segment of
+/// one row group: at least ten pages per column (4,096 rows at most, fewer
+/// where the ids and text are cut by bytes).
 const N: usize = 40_000;
 
 /// Parquet bytes the plan's scans fetched (`bytes_scanned`, as `EXPLAIN

@@ -18,6 +18,7 @@ use object_store::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use index::SegmentIndex;
+pub use object_reader::SegmentFile;
 pub use writer::{SegmentFiles, SegmentLayout, write_segment};
 
 /// Summary statistics of one string column of a segment.

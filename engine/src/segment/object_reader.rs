@@ -8,10 +8,14 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, TryFutureExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
-use parquet::arrow::arrow_reader::ArrowReaderOptions;
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::errors::{ParquetError, Result};
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+
+use super::SegmentMeta;
+use crate::error::Error;
 
 /// Bytes read from a file's end to find its footer: most footers of
 /// segments fit, so the metadata takes one read instead of two.
@@ -68,5 +72,51 @@ impl AsyncFileReader for ObjectReader {
             Ok(Arc::new(metadata))
         }
         .boxed()
+    }
+}
+
+/// A segment's Parquet file, opened once: its footer (and page index, when
+/// asked for) read, and as many readers built over them as a lookup needs
+/// (the timestamps of candidate rows, then their text).
+#[derive(Debug, Clone)]
+pub struct SegmentFile {
+    reader: ObjectReader,
+    metadata: ArrowReaderMetadata,
+}
+
+impl SegmentFile {
+    /// Opens the segment's file. With `page_index`, reads of a few rows
+    /// fetch only the pages holding them.
+    pub async fn open(
+        store: Arc<dyn ObjectStore>,
+        meta: &SegmentMeta,
+        page_index: bool,
+    ) -> crate::error::Result<SegmentFile> {
+        let mut reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
+        let policy = match page_index {
+            true => PageIndexPolicy::Optional,
+            false => PageIndexPolicy::Skip,
+        };
+        let options = ArrowReaderOptions::new().with_page_index_policy(policy);
+        let metadata = ArrowReaderMetadata::load_async(&mut reader, options)
+            .await
+            .map_err(parquet_err(meta))?;
+        Ok(SegmentFile { reader, metadata })
+    }
+
+    /// A reader of the file.
+    pub fn builder(&self) -> ParquetRecordBatchStreamBuilder<ObjectReader> {
+        ParquetRecordBatchStreamBuilder::new_with_metadata(
+            self.reader.clone(),
+            self.metadata.clone(),
+        )
+    }
+}
+
+/// A Parquet error met reading segment `meta`, naming it.
+pub fn parquet_err(meta: &SegmentMeta) -> impl Fn(ParquetError) -> Error + '_ {
+    |source| Error::Parquet {
+        segment_id: meta.id.clone(),
+        source,
     }
 }

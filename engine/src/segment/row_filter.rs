@@ -14,31 +14,29 @@ use futures::TryStreamExt;
 use object_store::ObjectStore;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::bloom_filter::Sbbf;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::PageIndexPolicy;
 
 use super::SegmentMeta;
-use super::object_reader::ObjectReader;
+use super::object_reader::{SegmentFile, parquet_err};
 use super::row_selection::rows_to_read;
 use super::text_shapes;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::text_query::TextQuery;
 
-/// Row ordinals (ascending) of the segment `meta` that match `query`,
-/// among `candidates` (ascending ordinals) when given, else among all rows.
-/// Only the pages holding the rows read are fetched (the page index is
-/// loaded).
+/// Row ordinals (ascending) of the segment `meta` (opened as `file`) that
+/// match `query`, among `candidates` (ascending ordinals) when given, else
+/// among all rows. Only the pages holding the candidates are fetched when
+/// `file` was opened with its page index.
 pub async fn matching_rows(
-    store: Arc<dyn ObjectStore>,
+    file: &SegmentFile,
     meta: &SegmentMeta,
     query: &TextQuery,
     candidates: Option<&[u32]>,
 ) -> Result<Vec<u32>> {
     let err = parquet_err(meta);
-    let mut builder = open_with_page_index(store, meta).await?;
+    let mut builder = file.builder();
 
     let fields = query.fields();
     let schema = builder.schema().clone();
@@ -89,37 +87,6 @@ pub async fn matching_rows(
     Ok(out)
 }
 
-fn parquet_err(meta: &SegmentMeta) -> impl Fn(ParquetError) -> Error + '_ {
-    |source| Error::Parquet {
-        segment_id: meta.id.clone(),
-        source,
-    }
-}
-
-/// A reader of the segment's Parquet file, its footer and page index
-/// read, so reads of a few rows fetch only their pages.
-async fn open_with_page_index(
-    store: Arc<dyn ObjectStore>,
-    meta: &SegmentMeta,
-) -> Result<ParquetRecordBatchStreamBuilder<ObjectReader>> {
-    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
-    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
-    ParquetRecordBatchStreamBuilder::new_with_options(reader, options)
-        .await
-        .map_err(parquet_err(meta))
-}
-
-/// A reader of the segment's Parquet file, its footer read.
-async fn open(
-    store: Arc<dyn ObjectStore>,
-    meta: &SegmentMeta,
-) -> Result<ParquetRecordBatchStreamBuilder<ObjectReader>> {
-    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
-    ParquetRecordBatchStreamBuilder::new(reader)
-        .await
-        .map_err(parquet_err(meta))
-}
-
 /// Bytes of one block of a split-block bloom filter (eight 32-bit words).
 const BLOOM_BLOCK_BYTES: usize = 32;
 
@@ -140,7 +107,7 @@ impl SegmentBlooms {
         meta: &SegmentMeta,
         columns: &[&str],
     ) -> Result<SegmentBlooms> {
-        let mut builder = open(store, meta).await?;
+        let mut builder = SegmentFile::open(store, meta, false).await?.builder();
         Self::from_builder(&mut builder, columns)
             .await
             .map_err(parquet_err(meta))

@@ -7,12 +7,10 @@ use arrow::array::AsArray;
 use arrow::datatypes::TimestampMicrosecondType;
 use futures::TryStreamExt;
 use object_store::ObjectStore;
-use parquet::arrow::arrow_reader::ArrowReaderOptions;
-use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
-use parquet::file::metadata::PageIndexPolicy;
+use parquet::arrow::ProjectionMask;
 
 use super::SegmentMeta;
-use super::object_reader::ObjectReader;
+use super::object_reader::{SegmentFile, parquet_err};
 use super::row_selection::rows_to_read;
 use crate::batch::timestamp_index;
 use crate::error::{Error, Result};
@@ -28,17 +26,24 @@ pub async fn row_timestamps(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let err = |source| Error::Parquet {
-        segment_id: meta.id.clone(),
-        source,
-    };
-    let reader = ObjectReader::new(store, meta.parquet_location(), meta.parquet_bytes);
     // The page index lets the reader skip the pages it does not need
     // without decompressing them.
-    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
-    let builder = ParquetRecordBatchStreamBuilder::new_with_options(reader, options)
-        .await
-        .map_err(err)?;
+    let file = SegmentFile::open(store, meta, true).await?;
+    timestamps_in(&file, meta, rows).await
+}
+
+/// [`row_timestamps`] of a segment already opened as `file` (with its page
+/// index, for a read of only the pages holding `rows`).
+pub async fn timestamps_in(
+    file: &SegmentFile,
+    meta: &SegmentMeta,
+    rows: &[u32],
+) -> Result<Vec<i64>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let err = parquet_err(meta);
+    let builder = file.builder();
     let read = rows_to_read(&meta.row_groups, |_| true, Some(rows));
     let mask = ProjectionMask::roots(builder.parquet_schema(), [timestamp_index()]);
     let batches: Vec<_> = builder
@@ -47,10 +52,10 @@ pub async fn row_timestamps(
         .with_projection(mask)
         .with_batch_size(rows.len())
         .build()
-        .map_err(err)?
+        .map_err(&err)?
         .try_collect()
         .await
-        .map_err(err)?;
+        .map_err(&err)?;
     let mut out = Vec::with_capacity(rows.len());
     for batch in &batches {
         let ts = batch.column(0).as_primitive::<TimestampMicrosecondType>();
