@@ -79,15 +79,19 @@ fn string_literal(expr: &Expr) -> Option<String> {
     }
 }
 
-fn timestamp_literal(expr: &Expr) -> Option<i64> {
+/// A timestamp literal in microseconds, rounded down, and whether it held
+/// a fraction of a microsecond (a nanosecond literal).
+fn timestamp_literal(expr: &Expr) -> Option<(i64, bool)> {
     let Expr::Literal(v, _) = expr else {
         return None;
     };
     match v {
-        ScalarValue::TimestampSecond(Some(s), _) => s.checked_mul(1_000_000),
-        ScalarValue::TimestampMillisecond(Some(ms), _) => ms.checked_mul(1_000),
-        ScalarValue::TimestampMicrosecond(Some(us), _) => Some(*us),
-        ScalarValue::TimestampNanosecond(Some(ns), _) => Some(ns.div_euclid(1_000)),
+        ScalarValue::TimestampSecond(Some(s), _) => Some((s.checked_mul(1_000_000)?, false)),
+        ScalarValue::TimestampMillisecond(Some(ms), _) => Some((ms.checked_mul(1_000)?, false)),
+        ScalarValue::TimestampMicrosecond(Some(us), _) => Some((*us, false)),
+        ScalarValue::TimestampNanosecond(Some(ns), _) => {
+            Some((ns.div_euclid(1_000), ns.rem_euclid(1_000) != 0))
+        }
         _ => None,
     }
 }
@@ -100,16 +104,19 @@ fn is_column(expr: &Expr, name: &str) -> bool {
 fn time_range(expr: &Expr) -> Option<TimeRange> {
     match expr {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            let (ts, op) = if is_column(left, col::TIMESTAMP) {
+            let ((ts, fraction), op) = if is_column(left, col::TIMESTAMP) {
                 (timestamp_literal(right)?, *op)
             } else if is_column(right, col::TIMESTAMP) {
                 (timestamp_literal(left)?, op.swap()?)
             } else {
                 return None;
             };
+            // Rounded down, `ts` bounds every other comparison safely (or
+            // exactly); `< 1.5 µs` holds 1 µs, so its end rounds up.
             let (start_us, end_us) = match op {
                 Operator::Gt => (ts.checked_add(1), None),
                 Operator::GtEq => (Some(ts), None),
+                Operator::Lt if fraction => (None, ts.checked_add(1)),
                 Operator::Lt => (None, Some(ts)),
                 Operator::LtEq => (None, ts.checked_add(1)),
                 Operator::Eq => (Some(ts), ts.checked_add(1)),
@@ -118,8 +125,8 @@ fn time_range(expr: &Expr) -> Option<TimeRange> {
             Some(TimeRange { start_us, end_us })
         }
         Expr::Between(b) if !b.negated && is_column(&b.expr, col::TIMESTAMP) => {
-            let lo = timestamp_literal(&b.low)?;
-            let hi = timestamp_literal(&b.high)?;
+            let (lo, _) = timestamp_literal(&b.low)?;
+            let (hi, _) = timestamp_literal(&b.high)?;
             Some(TimeRange {
                 start_us: Some(lo),
                 end_us: hi.checked_add(1),
@@ -196,6 +203,50 @@ mod tests {
         for (e, want) in cases {
             assert_eq!(classify(&e), want, "{e}");
         }
+    }
+
+    /// Nanosecond literals: the range holds every microsecond timestamp
+    /// the comparison accepts (a range too tight would drop matching rows
+    /// of a segment it cuts into).
+    #[test]
+    fn nanosecond_bounds_keep_every_accepted_microsecond() {
+        let ns = |v: i64| lit(ScalarValue::TimestampNanosecond(Some(v), None));
+        let range = |e: Expr| time_range(&e).expect("a time range");
+        let exprs = [
+            c("timestamp").lt(ns(1_500)),
+            c("timestamp").lt_eq(ns(1_500)),
+            c("timestamp").gt(ns(1_500)),
+            c("timestamp").gt_eq(ns(1_500)),
+            c("timestamp").lt(ns(2_000)),
+            c("timestamp").gt(ns(2_000)),
+            ns(1_500).gt(c("timestamp")),
+        ];
+        // what each accepts among 0..=4 µs, by the comparison itself
+        let accepts: [fn(i64) -> bool; 7] = [
+            |us: i64| us * 1_000 < 1_500,
+            |us: i64| us * 1_000 <= 1_500,
+            |us: i64| us * 1_000 > 1_500,
+            |us: i64| us * 1_000 >= 1_500,
+            |us: i64| us * 1_000 < 2_000,
+            |us: i64| us * 1_000 > 2_000,
+            |us: i64| us * 1_000 < 1_500,
+        ];
+        for (e, accepts) in exprs.into_iter().zip(accepts) {
+            let r = range(e.clone());
+            for us in 0..=4 {
+                if accepts(us) {
+                    assert!(r.contains(us), "{e}: {us} µs left out of {r:?}");
+                }
+            }
+        }
+        // and exactly where the literal is whole microseconds
+        assert_eq!(
+            range(c("timestamp").lt(ns(2_000))),
+            TimeRange {
+                start_us: None,
+                end_us: Some(2)
+            }
+        );
     }
 
     #[test]
