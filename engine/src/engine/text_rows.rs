@@ -70,8 +70,8 @@ impl Engine {
         };
         // Candidates are narrowed to `time` before their text is read (a
         // phrase checked on 200 rows rather than on every row holding its
-        // tokens), through one opening of the file; without candidates the
-        // whole file is read, and the matches are narrowed after.
+        // tokens); without candidates the whole file is read, and the
+        // matches are narrowed after. Either way the file is opened once.
         let store = self.inner.store.clone();
         let rows = match candidates {
             Some(c) => {
@@ -86,9 +86,12 @@ impl Engine {
                 row_filter::matching_rows(&file, meta, &rest, Some(&c)).await?
             }
             None => {
-                let file = SegmentFile::open(store, meta, false).await?;
+                // The page index serves only the timestamps of the matches,
+                // read where `time` cuts into the segment.
+                let cut = time.cuts_into(meta.min_ts, meta.max_ts);
+                let file = SegmentFile::open(store, meta, cut).await?;
                 let rows = row_filter::matching_rows(&file, meta, &rest, None).await?;
-                self.rows_in_time(meta, rows, time, None).await?
+                self.rows_in_time(meta, rows, time, Some(&file)).await?
             }
         };
         Ok((rows, true))
