@@ -37,8 +37,9 @@ use corpus::Corpus;
 use peers::Peers;
 use results::Results;
 
-/// Warm search samples per run.
-const WARM_SAMPLES_PER_RUN: usize = 10;
+/// Warm search samples of each peer per run: a ripgrep or DuckDB sample
+/// over 10M records takes 0.2–10 s, so peers get fewer than Strata.
+const PEER_WARM_SAMPLES_PER_RUN: usize = 10;
 
 /// Flags of `strata-bench run`.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,10 +50,17 @@ pub struct RunArgs {
     /// Seed of the generator.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Repetitions: ingest runs, cold search samples, SQL and mining runs
-    /// (medians reported); warm search samples are 10 per run.
+    /// Repetitions: ingest runs, cold search samples and mining runs
+    /// (medians reported); the peers' warm search samples are 10 per run.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Strata's warm samples per search query (its p99 is the 99th of
+    /// them by nearest rank; with 10 it would be the slowest).
+    #[arg(long, default_value_t = 100)]
+    pub strata_warm_samples: usize,
+    /// Timed runs of each SQL query, Strata's and DuckDB's (median reported).
+    #[arg(long, default_value_t = 5)]
+    pub sql_samples: usize,
     /// Directory of the corpus (reused when present) and the data dir.
     #[arg(long, default_value = "target/bench-run")]
     pub work_dir: PathBuf,
@@ -66,8 +74,11 @@ pub struct RunArgs {
 
 /// Runs the benchmark and writes the results.
 pub async fn run(args: RunArgs) -> Result<(), String> {
-    if args.records == 0 || args.runs == 0 {
-        return Err("--records and --runs must be at least 1".into());
+    if args.records == 0 || args.runs == 0 || args.strata_warm_samples == 0 || args.sql_samples == 0
+    {
+        return Err(
+            "--records, --runs, --strata-warm-samples and --sql-samples must be at least 1".into(),
+        );
     }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
@@ -86,7 +97,7 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     } else {
         Peers::install_and_find()
     };
-    let warm_samples = WARM_SAMPLES_PER_RUN * args.runs;
+    let peer_warm_samples = PEER_WARM_SAMPLES_PER_RUN * args.runs;
 
     let mut ingest_runs = Vec::new();
     for i in 1..=args.runs {
@@ -126,19 +137,31 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     let mut strata_search = vec![search::SearchTimes::default(); queries.len()];
     search::cold(&corpus.data_dir, &queries, args.runs, &mut strata_search).await?;
     let (engine, ctx) = search::open_reader(&corpus.data_dir).await?;
-    search::warm(&ctx, &queries, warm_samples, &mut strata_search).await?;
-    let strata_sql = sql::strata(&ctx, args.runs).await?;
+    search::warm(&ctx, &queries, args.strata_warm_samples, &mut strata_search).await?;
+    let strata_sql = sql::strata(&ctx, args.sql_samples).await?;
     drop(ctx);
     engine.close().await.map_err(|e| e.to_string())?;
 
     let ripgrep = peers.ripgrep.clone().and_then(|rg| {
         eprintln!("ripgrep: searches");
-        ripgrep::run(&rg.path, &corpus.ndjson, &queries, warm_samples, args.runs)
+        ripgrep::run(
+            &rg.path,
+            &corpus.ndjson,
+            &queries,
+            peer_warm_samples,
+            args.runs,
+        )
     });
-    let duckdb = peers
-        .duckdb
-        .clone()
-        .and_then(|py| python_peers::duckdb(&py.path, &corpus, &queries, warm_samples, args.runs));
+    let duckdb = peers.duckdb.clone().and_then(|py| {
+        python_peers::duckdb(
+            &py.path,
+            &corpus,
+            &queries,
+            peer_warm_samples,
+            args.runs,
+            args.sql_samples,
+        )
+    });
 
     eprintln!("pattern mining");
     let messages = patterns::read_messages(&corpus.messages)?;
@@ -156,7 +179,9 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         records: args.records,
         seed: args.seed,
         runs: args.runs,
-        warm_samples,
+        strata_warm_samples: args.strata_warm_samples,
+        peer_warm_samples,
+        sql_samples: args.sql_samples,
         corpus_bytes,
         peers,
         ingest: ingest_runs,

@@ -84,14 +84,15 @@ pub fn duckdb(
     corpus: &Corpus,
     queries: &[SearchQuery],
     warm_samples: usize,
-    runs: usize,
+    cold_samples: usize,
+    sql_samples: usize,
 ) -> Result<DuckDbResults, String> {
     let job = json!({
         "ndjson": corpus.ndjson,
         "parquet": corpus.duckdb_parquet,
         "warm_samples": warm_samples,
-        "cold_samples": runs,
-        "sql_runs": runs,
+        "cold_samples": cold_samples,
+        "sql_runs": sql_samples,
         "searches": queries.iter().map(|q| json!({
             "name": q.label(),
             "timed": q.duckdb_sql(),
