@@ -1,12 +1,19 @@
 """DuckDB, the peer of `strata-bench run` for storage, search and SQL.
 
-Reads a JSON job on standard input, prints JSON results on standard output
-(progress goes to standard error):
+Takes the corpus's NDJSON and DuckDB's Parquet paths as arguments, writes
+the Parquet unless it exists, prints one JSON line
+`{"version", "parquet_bytes", "convert_seconds"}`, then answers commands,
+one JSON object per line on standard input, each with one JSON line on
+standard output (progress goes to standard error), until standard input
+ends:
 
-    {"ndjson": "corpus.ndjson", "parquet": "corpus.duckdb.parquet",
-     "warm_samples": 30, "cold_samples": 3, "sql_runs": 3,
-     "searches": [{"name": "...", "timed": "SELECT ...", "count": "SELECT count(*) ..."}],
-     "sql": [{"name": "...", "sql": "SELECT ..."}]}
+    {"op": "warm", "sql": "SELECT ..."}   -> {"ms": 12.3, "rows": 100}
+    {"op": "cold", "sql": "SELECT ..."}   -> {"ms": 45.6, "rows": 100}
+    {"op": "count", "sql": "SELECT count(*) ..."} -> {"count": 2153}
+
+A command that fails answers {"error": "..."}. `strata-bench run` sends
+them interleaved with Strata's and ripgrep's samples, so that the systems
+compared are measured at the same moments of a shared machine.
 
 The Parquet file is DuckDB's own: `read_json` of the NDJSON (schema
 inferred from every record: nested objects become STRUCTs, `attributes` a
@@ -14,15 +21,15 @@ MAP) written with `COPY ... (FORMAT parquet, COMPRESSION zstd)`; it is
 reused when it exists. Queries run against the view `logs` over it, in an
 in-memory database with the session time zone UTC.
 
-- warm: one connection; each query runs once untimed, then
-  `warm_samples` (searches) or `sql_runs` (SQL) timed runs;
-- cold: per sample, the Parquet file dropped from the OS page cache
-  (posix_fadvise DONTNEED) and a new in-memory database, then the timed
-  query (opening not timed).
+- warm: one connection for every warm command (the caller runs each query
+  once untimed first);
+- cold: the Parquet file dropped from the OS page cache (posix_fadvise
+  DONTNEED) and a new in-memory database, then the timed query (opening not
+  timed).
 
 Times cover execute and fetchall, in milliseconds.
 
-    target/peers-venv/bin/python benches/peers/duckdb_bench.py < job.json
+    target/peers-venv/bin/python benches/peers/duckdb_bench.py CORPUS.ndjson CORPUS.duckdb.parquet
 """
 import json
 import os
@@ -77,40 +84,49 @@ def convert(ndjson, parquet):
     return time.perf_counter() - start
 
 
-def main():
-    job = json.load(sys.stdin)
-    parquet = job["parquet"]
-    convert_seconds = convert(job["ndjson"], parquet)
-    out = {
-        "version": duckdb.__version__,
-        "parquet_bytes": os.path.getsize(parquet),
-        "convert_seconds": convert_seconds,
-        "searches": [],
-        "sql": [],
-    }
-    for q in job["searches"]:
-        log(f"duckdb: search {q['name']}")
-        cold = []
-        for _ in range(job["cold_samples"]):
-            con = connect(parquet)
+def answer(con, parquet, cmd):
+    op = cmd["op"]
+    if op == "warm":
+        ms, rows = timed(con, cmd["sql"])
+        return {"ms": ms, "rows": len(rows)}
+    if op == "cold":
+        cold = connect(parquet)
+        try:
             evict(parquet)
-            cold.append(timed(con, q["timed"])[0])
-            con.close()
-        con = connect(parquet)
-        _, rows = timed(con, q["timed"])
-        warm = [timed(con, q["timed"])[0] for _ in range(job["warm_samples"])]
-        count = con.execute(q["count"]).fetchone()[0]
-        con.close()
-        out["searches"].append(
-            {"name": q["name"], "warm_ms": warm, "cold_ms": cold, "rows": len(rows), "matches": count}
-        )
+            ms, rows = timed(cold, cmd["sql"])
+        finally:
+            cold.close()
+        return {"ms": ms, "rows": len(rows)}
+    if op == "count":
+        return {"count": con.execute(cmd["sql"]).fetchone()[0]}
+    return {"error": f"unknown op {op!r}"}
+
+
+def main():
+    ndjson, parquet = sys.argv[1], sys.argv[2]
+    convert_seconds = convert(ndjson, parquet)
+    reply(
+        {
+            "version": duckdb.__version__,
+            "parquet_bytes": os.path.getsize(parquet),
+            "convert_seconds": convert_seconds,
+        }
+    )
     con = connect(parquet)
-    for q in job["sql"]:
-        log(f"duckdb: sql {q['name']}")
-        _, rows = timed(con, q["sql"])
-        ms = [timed(con, q["sql"])[0] for _ in range(job["sql_runs"])]
-        out["sql"].append({"name": q["name"], "ms": ms, "rows": len(rows)})
-    json.dump(out, sys.stdout)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            out = answer(con, parquet, json.loads(line))
+        except Exception as e:  # the caller reports it and stops asking
+            out = {"error": f"{type(e).__name__}: {e}"}
+        reply(out)
+    con.close()
+
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

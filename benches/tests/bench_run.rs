@@ -34,9 +34,9 @@ const FIGURES: &[&str] = &[
     "matches: trace id lookup",
     "matches: agent's last 100 errors",
     "matches: term within one hour",
-    "SQL (warm, median of 1): per-minute level distribution",
-    "SQL (warm, median of 1): top 20 templates",
-    "SQL (warm, median of 1): p99 duration_ms by service",
+    "SQL (warm, median of 2): per-minute level distribution",
+    "SQL (warm, median of 2): top 20 templates",
+    "SQL (warm, median of 2): p99 duration_ms by service",
     "pattern mining: learn",
     "pattern mining: match",
     "pattern mining: templates found",
@@ -93,6 +93,7 @@ fn run_writes_every_figure_and_counts_storage_from_disk() {
     std::fs::write(&md, "# Benchmarks\n\nhand-written text stays\n").unwrap();
     let out = Command::new(bench)
         .args(["run", "--records", "5000", "--runs", "1", "--skip-peers"])
+        .args(["--strata-warm-samples", "7", "--sql-samples", "2"])
         .arg("--work-dir")
         .arg(work.path())
         .arg("--md")
@@ -109,6 +110,10 @@ fn run_writes_every_figure_and_counts_storage_from_disk() {
         "# Benchmarks\n\nhand-written text stays\n\n<!-- strata-bench run: begin -->\n"
     ));
     assert!(doc.trim_end().ends_with("<!-- strata-bench run: end -->"));
+    assert!(
+        doc.contains("search warm ×7 (Strata) and ×10 (each peer), cold ×1, per query; SQL ×2"),
+        "the sample counts asked for are the ones reported:\n{doc}"
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("| storage: Parquet + index |"),
         "the table is printed too"

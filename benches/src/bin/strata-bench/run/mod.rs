@@ -4,9 +4,11 @@
 //! ```text
 //! corpus (gen, reused) ─> query set picked from it (corpus_scan)
 //!   │
-//!   ├─> strata ingest ×runs (child process) ─> data dir ─> storage, search, SQL
-//!   ├─> gzip / zstd sizes, ripgrep searches          (raw NDJSON)
-//!   ├─> DuckDB: its Parquet, searches, SQL           (benches/peers/duckdb_bench.py)
+//!   ├─> strata ingest ×runs (child process) ─> data dir ─> storage
+//!   ├─> gzip / zstd sizes                            (raw NDJSON)
+//!   ├─> searches and SQL, sample by sample side by side (side_by_side):
+//!   │     Strata in process, ripgrep over the raw NDJSON,
+//!   │     DuckDB over its Parquet               (benches/peers/duckdb_bench.py)
 //!   └─> messages ─> Strata's miner, Drain3           (benches/peers/drain3_corpus.py)
 //!                        │
 //!                        v
@@ -27,6 +29,7 @@ mod report;
 mod results;
 mod ripgrep;
 pub(crate) mod search;
+mod side_by_side;
 mod sql;
 pub(crate) mod stats;
 mod storage;
@@ -35,7 +38,9 @@ use std::path::PathBuf;
 
 use corpus::Corpus;
 use peers::Peers;
+use python_peers::DuckDb;
 use results::Results;
+use side_by_side::{DuckDbSide, RipgrepSide, Samples};
 
 /// Warm search samples of each peer per run: a ripgrep or DuckDB sample
 /// over 10M records takes 0.2–10 s, so peers get fewer than Strata.
@@ -97,7 +102,6 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     } else {
         Peers::install_and_find()
     };
-    let peer_warm_samples = PEER_WARM_SAMPLES_PER_RUN * args.runs;
 
     let mut ingest_runs = Vec::new();
     for i in 1..=args.runs {
@@ -133,35 +137,29 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         storage::compressed_sizes(&corpus.ndjson, &corpus.compressed, find)?
     };
 
-    eprintln!("Strata: searches (cold, then warm) and SQL");
-    let mut strata_search = vec![search::SearchTimes::default(); queries.len()];
-    search::cold(&corpus.data_dir, &queries, args.runs, &mut strata_search).await?;
-    let (engine, ctx) = search::open_reader(&corpus.data_dir).await?;
-    search::warm(&ctx, &queries, args.strata_warm_samples, &mut strata_search).await?;
-    let strata_sql = sql::strata(&ctx, args.sql_samples).await?;
-    drop(ctx);
-    engine.close().await.map_err(|e| e.to_string())?;
-
-    let ripgrep = peers.ripgrep.clone().and_then(|rg| {
-        eprintln!("ripgrep: searches");
-        ripgrep::run(
-            &rg.path,
-            &corpus.ndjson,
-            &queries,
-            peer_warm_samples,
-            args.runs,
-        )
+    let mut duck = peers.duckdb.clone().and_then(|py| {
+        eprintln!("DuckDB: starting (writes its Parquet of the corpus once)");
+        DuckDb::start(&py.path, &corpus).map(|d| DuckDbSide::new(d, queries.len()))
     });
-    let duckdb = peers.duckdb.clone().and_then(|py| {
-        python_peers::duckdb(
-            &py.path,
-            &corpus,
-            &queries,
-            peer_warm_samples,
-            args.runs,
-            args.sql_samples,
-        )
-    });
+    let rg_path = peers.ripgrep.clone().map(|rg| rg.path);
+    let mut rg = rg_path
+        .as_ref()
+        .map_err(Clone::clone)
+        .map(|path| RipgrepSide {
+            rg: path,
+            file: &corpus.ndjson,
+            times: vec![search::SearchTimes::default(); queries.len()],
+        });
+    let samples = Samples {
+        cold: args.runs,
+        strata_warm: args.strata_warm_samples,
+        peer_warm: PEER_WARM_SAMPLES_PER_RUN * args.runs,
+        sql: args.sql_samples,
+    };
+    let strata =
+        side_by_side::measure(&corpus.data_dir, &queries, samples, &mut rg, &mut duck).await?;
+    let ripgrep = rg.map(|r| r.times);
+    let duckdb = duck.map(DuckDbSide::results);
 
     eprintln!("pattern mining");
     let messages = patterns::read_messages(&corpus.messages)?;
@@ -180,7 +178,7 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         seed: args.seed,
         runs: args.runs,
         strata_warm_samples: args.strata_warm_samples,
-        peer_warm_samples,
+        peer_warm_samples: samples.peer_warm,
         sql_samples: args.sql_samples,
         corpus_bytes,
         peers,
@@ -188,10 +186,10 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         storage,
         compressed,
         queries,
-        strata_search,
+        strata_search: strata.searches,
         ripgrep,
         duckdb,
-        strata_sql,
+        strata_sql: strata.sql,
         strata_mining,
         drain3,
     };

@@ -1,18 +1,18 @@
-//! DuckDB and Drain3, through the Python scripts in `benches/peers/`, each
-//! printing JSON results on standard output.
+//! DuckDB and Drain3, through the Python scripts in `benches/peers/`: DuckDB
+//! answers one command per line (so its samples interleave with Strata's),
+//! Drain3 prints its results as JSON at the end.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use serde::Deserialize;
 use serde_json::json;
 
 use super::corpus::Corpus;
 use super::peers::peers_dir;
-use super::query_set::SearchQuery;
 use super::search::SearchTimes;
-use super::sql::{QUERIES, SqlTimes};
+use super::sql::SqlTimes;
 
 /// Runs `python script args`, feeding `stdin`, and parses its JSON output.
 fn run_script<T: for<'de> Deserialize<'de>>(
@@ -56,76 +56,119 @@ pub struct DuckDbResults {
 }
 
 #[derive(Deserialize)]
-struct DuckDbOut {
+struct Hello {
     version: String,
     parquet_bytes: u64,
-    searches: Vec<DuckDbSearch>,
-    sql: Vec<DuckDbSql>,
 }
 
 #[derive(Deserialize)]
-struct DuckDbSearch {
-    warm_ms: Vec<f64>,
-    cold_ms: Vec<f64>,
-    rows: u64,
-    matches: u64,
+struct Answer {
+    ms: Option<f64>,
+    rows: Option<u64>,
+    count: Option<u64>,
+    error: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct DuckDbSql {
-    ms: Vec<f64>,
-    rows: u64,
+/// `duckdb_bench.py` running, answering one command at a time, so that its
+/// samples can be taken between Strata's.
+pub struct DuckDb {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+    pub version: String,
+    pub parquet_bytes: u64,
 }
 
-/// Converts the corpus to DuckDB's Parquet (once) and runs the searches and
-/// SQL queries on it.
-pub fn duckdb(
-    python: &Path,
-    corpus: &Corpus,
-    queries: &[SearchQuery],
-    warm_samples: usize,
-    cold_samples: usize,
-    sql_samples: usize,
-) -> Result<DuckDbResults, String> {
-    let job = json!({
-        "ndjson": corpus.ndjson,
-        "parquet": corpus.duckdb_parquet,
-        "warm_samples": warm_samples,
-        "cold_samples": cold_samples,
-        "sql_runs": sql_samples,
-        "searches": queries.iter().map(|q| json!({
-            "name": q.label(),
-            "timed": q.duckdb_sql(),
-            "count": format!("SELECT count(*) FROM logs WHERE {}", q.duckdb_where()),
-        })).collect::<Vec<_>>(),
-        "sql": QUERIES.iter().map(|q| json!({"name": q.name, "sql": q.duckdb})).collect::<Vec<_>>(),
-    });
-    let out: DuckDbOut = run_script(python, "duckdb_bench.py", &[], job.to_string().as_bytes())?;
-    if out.searches.len() != queries.len() || out.sql.len() != QUERIES.len() {
-        return Err("duckdb_bench.py answered a different number of queries".into());
+impl DuckDb {
+    /// Starts the script; it converts the corpus to DuckDB's Parquet (once,
+    /// kept next to the corpus) before it answers.
+    pub fn start(python: &Path, corpus: &Corpus) -> Result<DuckDb, String> {
+        let path = peers_dir().join("duckdb_bench.py");
+        let mut child = Command::new(python)
+            .arg(&path)
+            .arg(&corpus.ndjson)
+            .arg(&corpus.duckdb_parquet)
+            .current_dir(peers_dir())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", path.display()))?;
+        let input = child.stdin.take().ok_or("duckdb_bench.py has no stdin")?;
+        let output = BufReader::new(child.stdout.take().ok_or("duckdb_bench.py has no stdout")?);
+        let mut duck = DuckDb {
+            child,
+            input,
+            output,
+            version: String::new(),
+            parquet_bytes: 0,
+        };
+        let hello: Hello = duck.read_line()?;
+        duck.version = hello.version;
+        duck.parquet_bytes = hello.parquet_bytes;
+        Ok(duck)
     }
-    Ok(DuckDbResults {
-        version: out.version,
-        parquet_bytes: out.parquet_bytes,
-        searches: out
-            .searches
-            .into_iter()
-            .map(|s| SearchTimes {
-                warm_ms: s.warm_ms,
-                cold_ms: s.cold_ms,
-                rows: s.rows,
-                matches: s.matches,
-            })
-            .collect(),
-        sql: out
-            .sql
-            .into_iter()
-            .map(|s| SqlTimes {
-                ms: s.ms,
-                rows: s.rows,
-            })
-            .collect(),
-    })
+
+    fn read_line<T: for<'de> Deserialize<'de>>(&mut self) -> Result<T, String> {
+        let mut line = String::new();
+        let n = self
+            .output
+            .read_line(&mut line)
+            .map_err(|e| format!("reading duckdb_bench.py: {e}"))?;
+        if n == 0 {
+            return Err("duckdb_bench.py exited".into());
+        }
+        serde_json::from_str(&line).map_err(|e| format!("duckdb_bench.py answered {line:?}: {e}"))
+    }
+
+    fn ask(&mut self, op: &str, sql: &str) -> Result<Answer, String> {
+        let command = json!({"op": op, "sql": sql}).to_string();
+        writeln!(self.input, "{command}")
+            .and_then(|()| self.input.flush())
+            .map_err(|e| format!("writing to duckdb_bench.py: {e}"))?;
+        let answer: Answer = self.read_line()?;
+        match answer.error {
+            Some(e) => Err(format!("DuckDB, {op} `{sql}`: {e}")),
+            None => Ok(answer),
+        }
+    }
+
+    fn timed(&mut self, op: &str, sql: &str) -> Result<(f64, u64), String> {
+        let a = self.ask(op, sql)?;
+        match (a.ms, a.rows) {
+            (Some(ms), Some(rows)) => Ok((ms, rows)),
+            _ => Err(format!(
+                "DuckDB, {op} `{sql}`: no time or rows in the answer"
+            )),
+        }
+    }
+
+    /// One run on the script's one connection; (ms, rows).
+    pub fn warm(&mut self, sql: &str) -> Result<(f64, u64), String> {
+        self.timed("warm", sql)
+    }
+
+    /// One run on a new database after the Parquet is dropped from the OS
+    /// page cache; (ms, rows).
+    pub fn cold(&mut self, sql: &str) -> Result<(f64, u64), String> {
+        self.timed("cold", sql)
+    }
+
+    /// The single integer a `SELECT count(*)` answers.
+    pub fn count(&mut self, sql: &str) -> Result<u64, String> {
+        self.ask("count", sql)?
+            .count
+            .ok_or_else(|| format!("DuckDB, count `{sql}`: no count in the answer"))
+    }
+}
+
+impl Drop for DuckDb {
+    fn drop(&mut self) {
+        // Standard input closing ends the script's loop; kill it if it hangs.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// What Drain3 measured.

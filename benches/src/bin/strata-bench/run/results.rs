@@ -424,19 +424,25 @@ How each figure is measured:
   slowest). Strata takes more warm samples than the peers (`--strata-warm-samples`,
   100 by default, against 10 per run): a ripgrep or DuckDB sample over 10M records
   takes up to seconds. The slowest of 10 sits near the 90th percentile, so the
-  peers' p99 is if anything flattered. *Warm*: same engine / connection, after one untimed run of the
+  peers' p99 is if anything flattered. The systems are measured side by side,
+  query by query, in rounds that visit each in turn (cold: Strata, ripgrep,
+  DuckDB per run; warm: a block of Strata's samples, then one of ripgrep's and
+  one of DuckDB's, per round), so that a shared machine's slow minutes fall on
+  all of them. *Warm*: same engine / connection, after one untimed run of the
   query; files in the OS page cache. *Cold*: the system's files dropped from
   the OS page cache (`posix_fadvise(DONTNEED)`) before each sample, and for
   Strata a freshly opened engine (empty index cache) and for DuckDB a new
   in-memory database, opening not timed; every ripgrep sample is a new
   process either way. Strata runs in process (`strata_query::search`, what
   `strata search` and the gRPC Search call run); DuckDB through its Python
-  API (`execute` + `fetchall`); ripgrep from spawn until its output is read.
+  API (`execute` + `fetchall`), one process answering one command at a time;
+  ripgrep from spawn until its output is read.
   Terms were picked from the corpus so that Strata's token match, DuckDB's
   `ILIKE` on the message and ripgrep's case-insensitive fixed string over
   the whole line match the same records; the match rows check it.
 - **SQL**: warm, median of `--sql-samples` (5 by default) after one untimed
-  run, the same count for both; plan + run + collect. DuckDB runs on its Parquet.
+  run, Strata's and DuckDB's runs alternating; plan + run + collect. DuckDB
+  runs on its Parquet.
 - **Pattern mining**: one miner with its default configuration learning
   every message of the corpus in order from empty (learn), then matching
   every message (match); Strata's `TemplateMiner` in process, Drain3 in

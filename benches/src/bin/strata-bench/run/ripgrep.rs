@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use super::page_cache;
 use super::query_set::{LIMIT, SearchQuery};
-use super::search::SearchTimes;
 
 fn command(rg: &Path, q: &SearchQuery) -> Command {
     let mut c = Command::new(rg);
@@ -22,7 +21,7 @@ fn command(rg: &Path, q: &SearchQuery) -> Command {
 }
 
 /// One timed search; returns (ms, lines kept).
-fn timed(rg: &Path, q: &SearchQuery, file: &Path) -> Result<(f64, u64), String> {
+pub fn timed(rg: &Path, q: &SearchQuery, file: &Path) -> Result<(f64, u64), String> {
     let start = Instant::now();
     let mut child = command(rg, q)
         .arg(file)
@@ -59,7 +58,7 @@ fn timed(rg: &Path, q: &SearchQuery, file: &Path) -> Result<(f64, u64), String> 
 }
 
 /// `rg -c`: matching lines.
-fn count(rg: &Path, q: &SearchQuery, file: &Path) -> Result<u64, String> {
+pub fn count(rg: &Path, q: &SearchQuery, file: &Path) -> Result<u64, String> {
     let out = command(rg, q)
         .arg("-c")
         .arg(file)
@@ -80,27 +79,8 @@ fn count(rg: &Path, q: &SearchQuery, file: &Path) -> Result<u64, String> {
     }
 }
 
-/// Warm samples (after one untimed run), cold samples and counts of every query.
-pub fn run(
-    rg: &Path,
-    file: &Path,
-    queries: &[SearchQuery],
-    warm_samples: usize,
-    cold_samples: usize,
-) -> Result<Vec<SearchTimes>, String> {
-    let mut all = Vec::new();
-    for q in queries {
-        let mut t = SearchTimes::default();
-        for _ in 0..cold_samples {
-            page_cache::evict(file)?;
-            t.cold_ms.push(timed(rg, q, file)?.0);
-        }
-        t.rows = timed(rg, q, file)?.1;
-        for _ in 0..warm_samples {
-            t.warm_ms.push(timed(rg, q, file)?.0);
-        }
-        t.matches = count(rg, q, file)?;
-        all.push(t);
-    }
-    Ok(all)
+/// One sample after the NDJSON is dropped from the OS page cache; ms.
+pub fn cold(rg: &Path, q: &SearchQuery, file: &Path) -> Result<f64, String> {
+    page_cache::evict(file)?;
+    Ok(timed(rg, q, file)?.0)
 }

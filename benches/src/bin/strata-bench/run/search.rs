@@ -45,7 +45,7 @@ pub async fn open_reader(data_dir: &Path) -> Result<(Engine, SessionContext), St
 }
 
 /// Runs `q` once; returns (ms, records returned).
-async fn timed(ctx: &SessionContext, q: &SearchQuery) -> Result<(f64, u64), String> {
+pub async fn timed(ctx: &SessionContext, q: &SearchQuery) -> Result<(f64, u64), String> {
     let params = q.strata_params();
     let start = Instant::now();
     let result = search(ctx, &params)
@@ -85,40 +85,13 @@ pub async fn count(ctx: &SessionContext, sql: &str) -> Result<u64, String> {
     Ok(ints.value(0) as u64)
 }
 
-/// Cold samples: `runs` per query, each on a freshly opened engine.
-pub async fn cold(
-    data_dir: &Path,
-    queries: &[SearchQuery],
-    runs: usize,
-    times: &mut [SearchTimes],
-) -> Result<(), String> {
-    for _ in 0..runs {
-        for (q, t) in queries.iter().zip(times.iter_mut()) {
-            let (engine, ctx) = open_reader(data_dir).await?;
-            page_cache::evict(data_dir)?;
-            let (ms, _) = timed(&ctx, q).await?;
-            t.cold_ms.push(ms);
-            drop(ctx);
-            engine.close().await.map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
-}
-
-/// Warm samples (`samples` per query after one untimed run) and the counts.
-pub async fn warm(
-    ctx: &SessionContext,
-    queries: &[SearchQuery],
-    samples: usize,
-    times: &mut [SearchTimes],
-) -> Result<(), String> {
-    for (q, t) in queries.iter().zip(times.iter_mut()) {
-        let (_, rows) = timed(ctx, q).await?;
-        t.rows = rows;
-        for _ in 0..samples {
-            t.warm_ms.push(timed(ctx, q).await?.0);
-        }
-        t.matches = count(ctx, &q.strata_count_sql()).await?;
-    }
-    Ok(())
+/// One cold sample: a freshly opened engine, the data dir's files dropped
+/// from the OS page cache, then the timed search; ms.
+pub async fn cold(data_dir: &Path, q: &SearchQuery) -> Result<f64, String> {
+    let (engine, ctx) = open_reader(data_dir).await?;
+    page_cache::evict(data_dir)?;
+    let (ms, _) = timed(&ctx, q).await?;
+    drop(ctx);
+    engine.close().await.map_err(|e| e.to_string())?;
+    Ok(ms)
 }

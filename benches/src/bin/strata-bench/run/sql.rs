@@ -55,28 +55,16 @@ pub struct SqlTimes {
     pub rows: u64,
 }
 
-/// Runs each query once untimed, then `runs` times timed (plan, execute,
-/// collect), on one session.
-pub async fn strata(ctx: &SessionContext, runs: usize) -> Result<Vec<SqlTimes>, String> {
-    let mut out = Vec::new();
-    for q in QUERIES {
-        let mut t = SqlTimes::default();
-        for i in 0..=runs {
-            let start = Instant::now();
-            let batches = ctx
-                .sql(q.strata)
-                .await
-                .map_err(|e| format!("{}: {e}", q.strata))?
-                .collect()
-                .await
-                .map_err(|e| format!("{}: {e}", q.strata))?;
-            let ms = start.elapsed().as_secs_f64() * 1e3;
-            t.rows = batches.iter().map(|b| b.num_rows() as u64).sum();
-            if i > 0 {
-                t.ms.push(ms);
-            }
-        }
-        out.push(t);
-    }
-    Ok(out)
+/// Plans, runs and collects `sql` once; (ms, rows).
+pub async fn strata(ctx: &SessionContext, sql: &str) -> Result<(f64, u64), String> {
+    let start = Instant::now();
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| format!("{sql}: {e}"))?
+        .collect()
+        .await
+        .map_err(|e| format!("{sql}: {e}"))?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    Ok((ms, batches.iter().map(|b| b.num_rows() as u64).sum()))
 }
