@@ -111,8 +111,11 @@ fn run_writes_every_figure_and_counts_storage_from_disk() {
     ));
     assert!(doc.trim_end().ends_with("<!-- strata-bench run: end -->"));
     assert!(
-        doc.contains("search warm ×7 (Strata) and ×10 (each peer), cold ×1, per query; SQL ×2"),
-        "the sample counts asked for are the ones reported:\n{doc}"
+        doc.contains(
+            "samples (as measured): ingest ×1; search warm ×7 (Strata) and no peer measured, \
+             cold ×1, per query; SQL ×2; mining ×1"
+        ),
+        "the samples taken are counted and are the ones asked for:\n{doc}"
     );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("| storage: Parquet + index |"),

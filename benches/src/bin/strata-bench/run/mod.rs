@@ -43,7 +43,7 @@ use results::Results;
 use side_by_side::{DuckDbSide, RipgrepSide, Samples};
 
 /// Warm search samples of each peer per run: a ripgrep or DuckDB sample
-/// over 10M records takes 0.2–10 s, so peers get fewer than Strata.
+/// over 10M records takes up to ~11 s, so peers get fewer than Strata.
 const PEER_WARM_SAMPLES_PER_RUN: usize = 10;
 
 /// Flags of `strata-bench run`.
@@ -177,9 +177,6 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
         records: args.records,
         seed: args.seed,
         runs: args.runs,
-        strata_warm_samples: args.strata_warm_samples,
-        peer_warm_samples: samples.peer_warm,
-        sql_samples: args.sql_samples,
         corpus_bytes,
         peers,
         ingest: ingest_runs,

@@ -2,9 +2,11 @@
 //! answers one command per line (so its samples interleave with Strata's),
 //! Drain3 prints its results as JSON at the end.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::json;
@@ -14,15 +16,11 @@ use super::peers::peers_dir;
 use super::search::SearchTimes;
 use super::sql::SqlTimes;
 
-/// Runs `python script args`, feeding `stdin`, and parses its JSON output.
-fn run_script<T: for<'de> Deserialize<'de>>(
-    python: &Path,
-    script: &str,
-    args: &[&str],
-    stdin: &[u8],
-) -> Result<T, String> {
+/// `python script args`, run from the peers' directory with standard input
+/// and output piped (standard error is the run's).
+fn spawn_script(python: &Path, script: &str, args: &[&OsStr]) -> Result<Child, String> {
     let path = peers_dir().join(script);
-    let mut child = Command::new(python)
+    Command::new(python)
         .arg(&path)
         .args(args)
         .current_dir(peers_dir())
@@ -31,12 +29,17 @@ fn run_script<T: for<'de> Deserialize<'de>>(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("starting {}: {e}", path.display()))?;
-    if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin)
-            .map_err(|e| format!("writing to {script}: {e}"))?;
-    }
+        .map_err(|e| format!("starting {}: {e}", path.display()))
+}
+
+/// Runs `python script args` to its end and parses its JSON output.
+fn run_script<T: for<'de> Deserialize<'de>>(
+    python: &Path,
+    script: &str,
+    args: &[&OsStr],
+) -> Result<T, String> {
+    let mut child = spawn_script(python, script, args)?;
+    drop(child.stdin.take());
     let out = child
         .wait_with_output()
         .map_err(|e| format!("{script}: {e}"))?;
@@ -73,7 +76,8 @@ struct Answer {
 /// samples can be taken between Strata's.
 pub struct DuckDb {
     child: Child,
-    input: ChildStdin,
+    /// `None` once closed, which ends the script's loop.
+    input: Option<ChildStdin>,
     output: BufReader<ChildStdout>,
     pub version: String,
     pub parquet_bytes: u64,
@@ -83,19 +87,9 @@ impl DuckDb {
     /// Starts the script; it converts the corpus to DuckDB's Parquet (once,
     /// kept next to the corpus) before it answers.
     pub fn start(python: &Path, corpus: &Corpus) -> Result<DuckDb, String> {
-        let path = peers_dir().join("duckdb_bench.py");
-        let mut child = Command::new(python)
-            .arg(&path)
-            .arg(&corpus.ndjson)
-            .arg(&corpus.duckdb_parquet)
-            .current_dir(peers_dir())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("starting {}: {e}", path.display()))?;
-        let input = child.stdin.take().ok_or("duckdb_bench.py has no stdin")?;
+        let args = [corpus.ndjson.as_os_str(), corpus.duckdb_parquet.as_os_str()];
+        let mut child = spawn_script(python, "duckdb_bench.py", &args)?;
+        let input = Some(child.stdin.take().ok_or("duckdb_bench.py has no stdin")?);
         let output = BufReader::new(child.stdout.take().ok_or("duckdb_bench.py has no stdout")?);
         let mut duck = DuckDb {
             child,
@@ -117,15 +111,23 @@ impl DuckDb {
             .read_line(&mut line)
             .map_err(|e| format!("reading duckdb_bench.py: {e}"))?;
         if n == 0 {
-            return Err("duckdb_bench.py exited".into());
+            let status = match self.child.try_wait() {
+                Ok(Some(status)) => status.to_string(),
+                _ => "closed its output".to_string(),
+            };
+            return Err(format!("duckdb_bench.py exited: {status}"));
         }
         serde_json::from_str(&line).map_err(|e| format!("duckdb_bench.py answered {line:?}: {e}"))
     }
 
     fn ask(&mut self, op: &str, sql: &str) -> Result<Answer, String> {
         let command = json!({"op": op, "sql": sql}).to_string();
-        writeln!(self.input, "{command}")
-            .and_then(|()| self.input.flush())
+        let input = self
+            .input
+            .as_mut()
+            .ok_or("duckdb_bench.py's input is closed")?;
+        writeln!(input, "{command}")
+            .and_then(|()| input.flush())
             .map_err(|e| format!("writing to duckdb_bench.py: {e}"))?;
         let answer: Answer = self.read_line()?;
         match answer.error {
@@ -165,7 +167,16 @@ impl DuckDb {
 
 impl Drop for DuckDb {
     fn drop(&mut self) {
-        // Standard input closing ends the script's loop; kill it if it hangs.
+        // Closing standard input ends the script's loop; a script still
+        // running after 5 s (a query that hangs) is killed.
+        drop(self.input.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -184,10 +195,10 @@ pub fn drain3(python: &Path, messages: &Path, runs: usize) -> Result<Drain3Resul
     let messages = messages
         .canonicalize()
         .map_err(|e| format!("{}: {e}", messages.display()))?;
+    let runs = runs.to_string();
     run_script(
         python,
         "drain3_corpus.py",
-        &[&messages.to_string_lossy(), &runs.to_string()],
-        b"",
+        &[messages.as_os_str(), OsStr::new(&runs)],
     )
 }

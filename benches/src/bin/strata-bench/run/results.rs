@@ -26,9 +26,6 @@ pub struct Results {
     pub records: usize,
     pub seed: u64,
     pub runs: usize,
-    pub strata_warm_samples: usize,
-    pub peer_warm_samples: usize,
-    pub sql_samples: usize,
     pub corpus_bytes: u64,
     pub peers: Peers,
     pub ingest: Vec<IngestRun>,
@@ -68,7 +65,30 @@ fn version(peer: &Result<super::peers::Found, String>) -> String {
     }
 }
 
+/// How many samples each query got: "100", or "99–100" where they differ.
+fn sample_count(lens: impl Iterator<Item = usize>) -> String {
+    let lens: Vec<usize> = lens.collect();
+    match (lens.iter().min(), lens.iter().max()) {
+        (Some(lo), Some(hi)) if lo != hi => format!("{lo}–{hi}"),
+        (Some(n), _) => n.to_string(),
+        _ => "0".to_string(),
+    }
+}
+
 impl Results {
+    /// The peers' warm samples per query, as measured ("no peer measured"
+    /// when both were skipped or failed).
+    fn peer_warm_count(&self) -> String {
+        let rg = self.ripgrep.iter().flatten();
+        let duck = self.duckdb.iter().flat_map(|d| &d.searches);
+        let lens: Vec<usize> = rg.chain(duck).map(|t| t.warm_ms.len()).collect();
+        if lens.is_empty() {
+            "no peer measured".to_string()
+        } else {
+            format!("×{} (each peer)", sample_count(lens.into_iter()))
+        }
+    }
+
     /// The results table.
     pub fn table(&self) -> Table {
         let mut t = Table::default();
@@ -249,7 +269,11 @@ impl Results {
                 )
             };
             let value: PeerValue = duck.map(|d| cell(&d[i])).map_err(Clone::clone);
-            let figure = format!("SQL (warm, median of {}): {}", self.sql_samples, q.name);
+            let figure = format!(
+                "SQL (warm, median of {}): {}",
+                sample_count(self.strata_sql.iter().map(|t| t.ms.len())),
+                q.name
+            );
             t.versus(
                 &figure,
                 &cell(s),
@@ -334,7 +358,7 @@ impl Results {
              - build: {}\n\
              - corpus: {} generated records (seed {}), {} of NDJSON\n\
              - peers: ripgrep {}; DuckDB {} (Python); Drain3 {} (Python); gzip {}; zstd {}\n\
-             - samples: ingest ×{}; search warm ×{} (Strata) and ×{} (each peer), cold ×{}, per query; SQL ×{}; mining ×{}\n",
+             - samples (as measured): ingest ×{}; search warm ×{} (Strata) and {}, cold ×{}, per query; SQL ×{}; mining ×{}\n",
             self.command,
             self.date,
             m.cores,
@@ -351,10 +375,10 @@ impl Results {
             version(&self.peers.gzip),
             version(&self.peers.zstd),
             self.ingest.len(),
-            self.strata_warm_samples,
-            self.peer_warm_samples,
-            self.runs,
-            self.sql_samples,
+            sample_count(self.strata_search.iter().map(|t| t.warm_ms.len())),
+            self.peer_warm_count(),
+            sample_count(self.strata_search.iter().map(|t| t.cold_ms.len())),
+            sample_count(self.strata_sql.iter().map(|t| t.ms.len())),
             self.runs,
         );
         if let Some(note) = &self.peers.install_note {
@@ -421,15 +445,17 @@ How each figure is measured:
   records — nested STRUCTs, `attributes` as a MAP — written with
   `COMPRESSION zstd`).
 - **Search**: p50 and p99 by nearest rank (with few samples p99 is the
-  slowest). Strata takes more warm samples than the peers (`--strata-warm-samples`,
-  100 by default, against 10 per run): a ripgrep or DuckDB sample over 10M records
-  takes up to seconds. The slowest of 10 sits near the 90th percentile, so the
-  peers' p99 is if anything flattered. The systems are measured side by side,
-  query by query, in rounds that visit each in turn (cold: Strata, ripgrep,
-  DuckDB per run; warm: a block of Strata's samples, then one of ripgrep's and
-  one of DuckDB's, per round), so that a shared machine's slow minutes fall on
-  all of them. *Warm*: same engine / connection, after one untimed run of the
-  query; files in the OS page cache. *Cold*: the system's files dropped from
+  slowest). Strata's warm samples are `--strata-warm-samples` (100 by
+  default), each peer's 10 per `--runs`: a ripgrep or DuckDB sample over
+  10M records takes up to ~11 s. The slowest of n samples sits near the
+  n/(n+1) quantile, so a p99 from fewer samples is if anything flattered.
+  The systems are measured side by side, query by query, in rounds that
+  visit each in turn (cold: Strata, ripgrep, DuckDB per run; warm: one round
+  per peer sample, each a block of Strata's samples spread evenly, then one
+  of ripgrep's and one of DuckDB's), so that a shared machine's slow minutes
+  fall on all of them. *Warm*: same engine / connection, after an untimed
+  run of the query (for Strata, again at the start of each block, after the
+  peers' samples); files in the OS page cache. *Cold*: the system's files dropped from
   the OS page cache (`posix_fadvise(DONTNEED)`) before each sample, and for
   Strata a freshly opened engine (empty index cache) and for DuckDB a new
   in-memory database, opening not timed; every ripgrep sample is a new
@@ -440,12 +466,25 @@ How each figure is measured:
   Terms were picked from the corpus so that Strata's token match, DuckDB's
   `ILIKE` on the message and ripgrep's case-insensitive fixed string over
   the whole line match the same records; the match rows check it.
-- **SQL**: warm, median of `--sql-samples` (5 by default) after one untimed
-  run, Strata's and DuckDB's runs alternating; plan + run + collect. DuckDB
-  runs on its Parquet.
+- **SQL**: warm, median of `--sql-samples` (5 by default), Strata's and
+  DuckDB's runs alternating, each after an untimed run of the query (Strata
+  again before each run that follows DuckDB's); plan + run + collect.
+  DuckDB runs on its Parquet.
 - **Pattern mining**: one miner with its default configuration learning
   every message of the corpus in order from empty (learn), then matching
   every message (match); Strata's `TemplateMiner` in process, Drain3 in
   Python. Strata mines per (workspace, service) at ingest; here one miner
   sees everything, as Drain3 does.
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::sample_count;
+
+    #[test]
+    fn sample_counts_name_the_range_when_queries_differ() {
+        assert_eq!(sample_count([100, 100, 100].into_iter()), "100");
+        assert_eq!(sample_count([100, 99, 100].into_iter()), "99–100");
+        assert_eq!(sample_count(std::iter::empty()), "0");
+    }
+}

@@ -7,11 +7,15 @@
 //! query is measured in rounds that visit each system in turn:
 //!
 //! - cold: per run, each query on Strata, ripgrep, DuckDB;
-//! - warm: per query, one untimed run on each, then rounds of a block of
-//!   Strata samples, one ripgrep sample and one DuckDB sample (Strata takes
-//!   more samples than the peers, spread evenly over the rounds);
+//! - warm: per query, one untimed run on each, then one round per peer
+//!   sample, each a block of Strata samples (its samples spread evenly over
+//!   the rounds), one ripgrep sample and one DuckDB sample;
 //! - SQL: per query, one untimed run on each, then rounds of one Strata and
 //!   one DuckDB run.
+//!
+//! "Warm" means after an untimed run of the same query: Strata's blocks and
+//! SQL runs after the first start with one untimed run, since a peer's
+//! sample (ripgrep streams gigabytes) has just gone through the caches.
 //!
 //! A peer that fails stops being asked; the error is reported in its cells.
 
@@ -75,13 +79,14 @@ pub struct StrataTimes {
     pub sql: Vec<SqlTimes>,
 }
 
-/// Runs `f` on a peer still answering; its first error retires the peer.
-fn ask<T>(peer: &mut Result<T, String>, f: impl FnOnce(&mut T) -> Result<(), String>) {
+/// Runs `f` on a peer still answering; its first error retires the peer
+/// (its cells in the table then say why).
+fn ask<T>(peer: &mut Result<T, String>, name: &str, f: impl FnOnce(&mut T) -> Result<(), String>) {
     if let Ok(p) = peer
         && let Err(e) = f(p)
     {
-        eprintln!("{e}");
-        *peer = Err(e);
+        eprintln!("{name} stops being measured: {e}");
+        *peer = Err(format!("failed mid-run: {e}"));
     }
 }
 
@@ -103,12 +108,12 @@ pub async fn measure(
     for _ in 0..samples.cold {
         for (i, q) in queries.iter().enumerate() {
             strata[i].cold_ms.push(search::cold(data_dir, q).await?);
-            ask(rg, |r| {
+            ask(rg, "ripgrep", |r| {
                 let ms = ripgrep::cold(r.rg, q, r.file)?;
                 r.times[i].cold_ms.push(ms);
                 Ok(())
             });
-            ask(duck, |d| {
+            ask(duck, "DuckDB", |d| {
                 let (ms, _) = d.duck.cold(&q.duckdb_sql())?;
                 d.times[i].cold_ms.push(ms);
                 Ok(())
@@ -117,41 +122,45 @@ pub async fn measure(
     }
 
     let (engine, ctx) = search::open_reader(data_dir).await?;
-    let rounds = samples.peer_warm.max(1);
+    let rounds = samples.peer_warm;
     for (i, q) in queries.iter().enumerate() {
         eprintln!("searches, warm: {}", q.label());
         strata[i].rows = search::timed(&ctx, q).await?.1;
-        ask(rg, |r| {
+        ask(rg, "ripgrep", |r| {
             r.times[i].rows = ripgrep::timed(r.rg, q, r.file)?.1;
             Ok(())
         });
-        ask(duck, |d| {
+        ask(duck, "DuckDB", |d| {
             d.times[i].rows = d.duck.warm(&q.duckdb_sql())?.1;
             Ok(())
         });
         for round in 0..rounds {
-            for _ in 0..share(samples.strata_warm, rounds, round) {
+            let n = share(samples.strata_warm, rounds, round);
+            if round > 0 && n > 0 && (rg.is_ok() || duck.is_ok()) {
+                // warm again after the peers' samples (a ripgrep sample
+                // streams gigabytes through the caches), untimed
+                search::timed(&ctx, q).await?;
+            }
+            for _ in 0..n {
                 strata[i].warm_ms.push(search::timed(&ctx, q).await?.0);
             }
-            if round < samples.peer_warm {
-                ask(rg, |r| {
-                    let (ms, _) = ripgrep::timed(r.rg, q, r.file)?;
-                    r.times[i].warm_ms.push(ms);
-                    Ok(())
-                });
-                ask(duck, |d| {
-                    let (ms, _) = d.duck.warm(&q.duckdb_sql())?;
-                    d.times[i].warm_ms.push(ms);
-                    Ok(())
-                });
-            }
+            ask(rg, "ripgrep", |r| {
+                let (ms, _) = ripgrep::timed(r.rg, q, r.file)?;
+                r.times[i].warm_ms.push(ms);
+                Ok(())
+            });
+            ask(duck, "DuckDB", |d| {
+                let (ms, _) = d.duck.warm(&q.duckdb_sql())?;
+                d.times[i].warm_ms.push(ms);
+                Ok(())
+            });
         }
         strata[i].matches = search::count(&ctx, &q.strata_count_sql()).await?;
-        ask(rg, |r| {
+        ask(rg, "ripgrep", |r| {
             r.times[i].matches = ripgrep::count(r.rg, q, r.file)?;
             Ok(())
         });
-        ask(duck, |d| {
+        ask(duck, "DuckDB", |d| {
             let sql = format!("SELECT count(*) FROM logs WHERE {}", q.duckdb_where());
             d.times[i].matches = d.duck.count(&sql)?;
             Ok(())
@@ -162,13 +171,17 @@ pub async fn measure(
     for (i, q) in QUERIES.iter().enumerate() {
         eprintln!("SQL: {}", q.name);
         strata_sql[i].rows = sql::strata(&ctx, q.strata).await?.1;
-        ask(duck, |d| {
+        ask(duck, "DuckDB", |d| {
             d.sql[i].rows = d.duck.warm(q.duckdb)?.1;
             Ok(())
         });
-        for _ in 0..samples.sql {
+        for run in 0..samples.sql {
+            if run > 0 && duck.is_ok() {
+                // warm again after DuckDB's run, untimed
+                sql::strata(&ctx, q.strata).await?;
+            }
             strata_sql[i].ms.push(sql::strata(&ctx, q.strata).await?.0);
-            ask(duck, |d| {
+            ask(duck, "DuckDB", |d| {
                 let (ms, _) = d.duck.warm(q.duckdb)?;
                 d.sql[i].ms.push(ms);
                 Ok(())
@@ -185,7 +198,24 @@ pub async fn measure(
 
 #[cfg(test)]
 mod tests {
-    use super::share;
+    use super::{ask, share};
+
+    #[test]
+    fn a_peer_that_fails_is_asked_nothing_more_and_says_why() {
+        let mut peer: Result<Vec<u32>, String> = Ok(vec![]);
+        ask(&mut peer, "test peer", |p| {
+            p.push(1);
+            Ok(())
+        });
+        ask(&mut peer, "test peer", |_| Err("no answer".to_string()));
+        let mut asked = false;
+        ask(&mut peer, "test peer", |_| {
+            asked = true;
+            Ok(())
+        });
+        assert!(!asked, "a retired peer was asked again");
+        assert_eq!(peer, Err("failed mid-run: no answer".to_string()));
+    }
 
     #[test]
     fn strata_samples_are_spread_over_the_rounds_and_add_up() {
