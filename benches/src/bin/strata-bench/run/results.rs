@@ -453,9 +453,10 @@ How each figure is measured:
   visit each in turn (cold: Strata, ripgrep, DuckDB per run; warm: one round
   per peer sample, each a block of Strata's samples spread evenly, then one
   of ripgrep's and one of DuckDB's), so that a shared machine's slow minutes
-  fall on all of them. *Warm*: same engine / connection, after an untimed
-  run of the query (for Strata, again at the start of each block, after the
-  peers' samples); files in the OS page cache. *Cold*: the system's files dropped from
+  fall on all of them. *Warm*: same engine / connection; every system's
+  block of timed samples starts right after an untimed run of the same
+  query on it (the others' samples in between go through the caches); files
+  in the OS page cache. *Cold*: the system's files dropped from
   the OS page cache (`posix_fadvise(DONTNEED)`) before each sample, and for
   Strata a freshly opened engine (empty index cache) and for DuckDB a new
   in-memory database, opening not timed; every ripgrep sample is a new
@@ -467,9 +468,8 @@ How each figure is measured:
   `ILIKE` on the message and ripgrep's case-insensitive fixed string over
   the whole line match the same records; the match rows check it.
 - **SQL**: warm, median of `--sql-samples` (5 by default), Strata's and
-  DuckDB's runs alternating, each after an untimed run of the query (Strata
-  again before each run that follows DuckDB's); plan + run + collect.
-  DuckDB runs on its Parquet.
+  DuckDB's runs alternating, each right after an untimed run of the query
+  on the same system; plan + run + collect. DuckDB runs on its Parquet.
 - **Pattern mining**: one miner with its default configuration learning
   every message of the corpus in order from empty (learn), then matching
   every message (match); Strata's `TemplateMiner` in process, Drain3 in

@@ -7,15 +7,15 @@
 //! query is measured in rounds that visit each system in turn:
 //!
 //! - cold: per run, each query on Strata, ripgrep, DuckDB;
-//! - warm: per query, one untimed run on each, then one round per peer
-//!   sample, each a block of Strata samples (its samples spread evenly over
-//!   the rounds), one ripgrep sample and one DuckDB sample;
-//! - SQL: per query, one untimed run on each, then rounds of one Strata and
-//!   one DuckDB run.
+//! - warm: per query, one round per peer sample, each a block of Strata
+//!   samples (its samples spread evenly over the rounds), one ripgrep
+//!   sample and one DuckDB sample;
+//! - SQL: per query, rounds of one Strata and one DuckDB run.
 //!
-//! "Warm" means after an untimed run of the same query: Strata's blocks and
-//! SQL runs after the first start with one untimed run, since a peer's
-//! sample (ripgrep streams gigabytes) has just gone through the caches.
+//! "Warm" means right after an untimed run of the same query on the same
+//! system: every block of timed samples, whoever's, starts with one, since
+//! the others' samples in between (ripgrep streams gigabytes) have just gone
+//! through the caches.
 //!
 //! A peer that fails stops being asked; the error is reported in its cells.
 
@@ -126,30 +126,25 @@ pub async fn measure(
     for (i, q) in queries.iter().enumerate() {
         eprintln!("searches, warm: {}", q.label());
         strata[i].rows = search::timed(&ctx, q).await?.1;
-        ask(rg, "ripgrep", |r| {
-            r.times[i].rows = ripgrep::timed(r.rg, q, r.file)?.1;
-            Ok(())
-        });
-        ask(duck, "DuckDB", |d| {
-            d.times[i].rows = d.duck.warm(&q.duckdb_sql())?.1;
-            Ok(())
-        });
         for round in 0..rounds {
+            // Every system's timed samples follow an untimed run of the same
+            // query on it: the others' samples in between (a ripgrep sample
+            // streams gigabytes) have gone through the caches.
             let n = share(samples.strata_warm, rounds, round);
             if round > 0 && n > 0 && (rg.is_ok() || duck.is_ok()) {
-                // warm again after the peers' samples (a ripgrep sample
-                // streams gigabytes through the caches), untimed
                 search::timed(&ctx, q).await?;
             }
             for _ in 0..n {
                 strata[i].warm_ms.push(search::timed(&ctx, q).await?.0);
             }
             ask(rg, "ripgrep", |r| {
+                r.times[i].rows = ripgrep::timed(r.rg, q, r.file)?.1;
                 let (ms, _) = ripgrep::timed(r.rg, q, r.file)?;
                 r.times[i].warm_ms.push(ms);
                 Ok(())
             });
             ask(duck, "DuckDB", |d| {
+                d.times[i].rows = d.duck.warm(&q.duckdb_sql())?.1;
                 let (ms, _) = d.duck.warm(&q.duckdb_sql())?;
                 d.times[i].warm_ms.push(ms);
                 Ok(())
@@ -171,23 +166,21 @@ pub async fn measure(
     for (i, q) in QUERIES.iter().enumerate() {
         eprintln!("SQL: {}", q.name);
         strata_sql[i].rows = sql::strata(&ctx, q.strata).await?.1;
-        ask(duck, "DuckDB", |d| {
-            d.sql[i].rows = d.duck.warm(q.duckdb)?.1;
-            Ok(())
-        });
         for run in 0..samples.sql {
+            // each timed run right after an untimed one on the same system
             if run > 0 && duck.is_ok() {
-                // warm again after DuckDB's run, untimed
                 sql::strata(&ctx, q.strata).await?;
             }
             strata_sql[i].ms.push(sql::strata(&ctx, q.strata).await?.0);
             ask(duck, "DuckDB", |d| {
+                d.sql[i].rows = d.duck.warm(q.duckdb)?.1;
                 let (ms, _) = d.duck.warm(q.duckdb)?;
                 d.sql[i].ms.push(ms);
                 Ok(())
             });
         }
     }
+
     drop(ctx);
     engine.close().await.map_err(|e| e.to_string())?;
     Ok(StrataTimes {
