@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use strata_query::datafusion::prelude::SessionContext;
 
+use super::search::collect_sql;
+
 /// One analytics question in each system's SQL.
 #[derive(Debug, Clone, Copy)]
 pub struct SqlQuery {
@@ -58,13 +60,7 @@ pub struct SqlTimes {
 /// Plans, runs and collects `sql` once; (ms, rows).
 pub async fn strata(ctx: &SessionContext, sql: &str) -> Result<(f64, u64), String> {
     let start = Instant::now();
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| format!("{sql}: {e}"))?
-        .collect()
-        .await
-        .map_err(|e| format!("{sql}: {e}"))?;
+    let batches = collect_sql(ctx, sql).await?;
     let ms = start.elapsed().as_secs_f64() * 1e3;
     Ok((ms, batches.iter().map(|b| b.num_rows() as u64).sum()))
 }
