@@ -30,6 +30,7 @@ pub mod pushdown;
 pub mod scan_exec;
 pub mod search;
 mod search_bounds;
+mod search_plan;
 pub mod shell;
 pub mod stored_text;
 pub mod table_provider;

@@ -7,6 +7,7 @@ use arrow::array::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::{Expr, SortExpr};
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{DataFrame, SessionContext, col, lit};
 use strata_engine::scan::ScanStats;
@@ -15,6 +16,7 @@ use strata_engine::schema::col as c;
 use crate::pushdown::SEARCH_FUNCTION;
 use crate::scan_exec::LogsScanExec;
 pub use crate::search_bounds::{Narrowed, time_bounds};
+pub use crate::search_plan::search_plan;
 
 /// Default number of records a search returns.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -48,37 +50,56 @@ fn ts(us: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(us), Some("UTC".into()))
 }
 
-/// The search as a DataFrame over `logs` (all columns).
+/// The search as a DataFrame over `logs` (all columns): what
+/// [`search_plan`] builds directly, planned by DataFusion's optimizers.
 pub async fn search_frame(ctx: &SessionContext, p: &SearchParams) -> Result<DataFrame> {
+    check_limit(p)?;
+    let mut df = ctx.table("logs").await?;
+    for f in filters(ctx, p)? {
+        df = df.filter(f)?;
+    }
+    df.sort(order(p))?.limit(0, Some(p.limit))
+}
+
+/// Fails on a limit outside `1..=MAX_LIMIT`, naming it.
+pub(crate) fn check_limit(p: &SearchParams) -> Result<()> {
     if p.limit == 0 || p.limit > MAX_LIMIT {
         return Err(DataFusionError::Plan(format!(
             "limit must be between 1 and {MAX_LIMIT}, got {}",
             p.limit
         )));
     }
-    let mut df = ctx.table("logs").await?;
+    Ok(())
+}
+
+/// The search's filters over `logs`, each one conjunct.
+pub(crate) fn filters(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<Expr>> {
+    let mut filters = Vec::new();
     if !p.query.trim().is_empty() {
         let search = ctx.udf(SEARCH_FUNCTION)?;
-        df = df.filter(search.call(vec![col(c::MESSAGE), lit(p.query.clone())]))?;
+        filters.push(search.call(vec![col(c::MESSAGE), lit(p.query.clone())]));
     }
     if let Some(s) = p.start_us {
-        df = df.filter(col(c::TIMESTAMP).gt_eq(lit(ts(s))))?;
+        filters.push(col(c::TIMESTAMP).gt_eq(lit(ts(s))));
     }
     if let Some(e) = p.end_us {
-        df = df.filter(col(c::TIMESTAMP).lt(lit(ts(e))))?;
+        filters.push(col(c::TIMESTAMP).lt(lit(ts(e))));
     }
     if let Some(a) = &p.agent_id {
-        df = df.filter(col(c::AGENT_ID).eq(lit(a.clone())))?;
+        filters.push(col(c::AGENT_ID).eq(lit(a.clone())));
     }
     if let Some(w) = &p.workspace_id {
-        df = df.filter(col(c::WORKSPACE_ID).eq(lit(w.clone())))?;
+        filters.push(col(c::WORKSPACE_ID).eq(lit(w.clone())));
     }
-    let asc = p.oldest_first;
-    df.sort(vec![
-        col(c::TIMESTAMP).sort(asc, false),
+    Ok(filters)
+}
+
+/// Newest (or oldest) first, ties by `log_id`.
+pub(crate) fn order(p: &SearchParams) -> Vec<SortExpr> {
+    vec![
+        col(c::TIMESTAMP).sort(p.oldest_first, false),
         col(c::LOG_ID).sort(true, false),
-    ])?
-    .limit(0, Some(p.limit))
+    ]
 }
 
 /// Finds the `logs` scan in an executed plan.
@@ -140,7 +161,7 @@ pub async fn search(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResu
 }
 
 async fn run(ctx: &SessionContext, p: &SearchParams) -> Result<SearchResult> {
-    let plan = search_frame(ctx, p).await?.create_physical_plan().await?;
+    let plan = search_plan(ctx, p).await?;
     let batches = collect(plan.clone(), ctx.task_ctx()).await?;
     Ok(SearchResult {
         batches,

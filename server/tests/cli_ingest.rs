@@ -174,6 +174,29 @@ fn ingest_reports_rejections_by_line_and_exits_1() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
+    // the table shows five columns, the newest record first
+    let out = strata()
+        .args(["search", "--data-dir"])
+        .arg(&data)
+        .args(["--format", "table", "second OR hello"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header = text.lines().find(|l| l.contains("timestamp")).unwrap_or("");
+    let shown: Vec<&str> = header
+        .split('|')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        shown,
+        ["timestamp", "log_level", "agent_id", "service", "message"],
+        "{text}"
+    );
+    assert!(
+        text.contains("second world") && text.contains("hello world"),
+        "{text}"
+    );
 
     // a second process on the same data directory gets a clear error
     let mut holder = strata()

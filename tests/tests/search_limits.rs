@@ -5,8 +5,12 @@
 //! itself to falls among ties), and a small limit on a common term reads
 //! only the newest segments.
 
+use arrow::array::RecordBatch;
+use arrow::compute::concat_batches;
+use datafusion::physical_plan::{collect, displayable};
 use strata_engine::{Engine, StructuredLog};
-use strata_query::search::{SearchParams, search, time_bounds};
+use strata_query::datafusion;
+use strata_query::search::{SearchParams, search, search_frame, search_plan, time_bounds};
 use strata_query::{QueryConfig, session};
 use strata_tests::{has_phrase, has_word, strings};
 
@@ -57,6 +61,11 @@ async fn all_flushed(dir: &std::path::Path, records: &[StructuredLog]) -> Engine
         engine.flush().await.unwrap();
     }
     engine
+}
+
+fn one_batch(batches: &[RecordBatch]) -> RecordBatch {
+    let schema = batches.first().expect("a batch").schema();
+    concat_batches(&schema, batches).unwrap()
 }
 
 /// `records` in search order: newest (oldest) first, ties by `log_id`.
@@ -129,6 +138,19 @@ async fn limited_searches_over(records: Vec<StructuredLog>) {
                     .map(|r| r.log_id.clone())
                     .collect();
                 assert_eq!(strings(&got.batches, "log_id"), want, "{p:?}");
+                // The plan a search runs, unbounded, answers as the plan
+                // DataFusion's optimizers make of the same search, column
+                // for column.
+                let direct = collect(search_plan(&ctx, &p).await.unwrap(), ctx.task_ctx());
+                let direct = direct.await.unwrap();
+                let optimized = search_frame(&ctx, &p)
+                    .await
+                    .unwrap()
+                    .collect()
+                    .await
+                    .unwrap();
+                assert_eq!(strings(&direct, "log_id"), want, "{p:?}");
+                assert_eq!(one_batch(&direct), one_batch(&optimized), "{p:?}");
             }
         }
     }
@@ -145,6 +167,11 @@ async fn limited_searches_over(records: Vec<StructuredLog>) {
         "{:?}",
         got.stats
     );
+    // The TopK's threshold reaches the Parquet scan, as in the optimized
+    // plan, to prune what it passes as it tightens.
+    let plan = search_plan(&ctx, &p).await.unwrap();
+    let shown = displayable(plan.as_ref()).indent(true).to_string();
+    assert!(shown.contains("DynamicFilter"), "{shown}");
 }
 
 /// Where the index answers exactly (a term, the agent), the tightest bound

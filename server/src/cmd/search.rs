@@ -8,8 +8,9 @@ use strata_engine::StructuredLog;
 use strata_engine::batch::records_to_batch;
 use strata_engine::sample::to_ndjson_line;
 use strata_proto::v1::SearchRequest;
+use strata_query::datafusion::error::DataFusionError;
 use strata_query::format::{OutputFormat, write_batches};
-use strata_query::search::{SearchParams, search_frame};
+use strata_query::search::{SearchParams, search};
 use strata_query::{QueryConfig, session};
 use strata_server::client::{Client, to_records};
 
@@ -17,6 +18,9 @@ use super::open_engine;
 use crate::cli::SearchArgs;
 use strata_server::config::ServerConfig;
 use strata_server::error::{Error, Result};
+
+/// The columns `--format table` shows.
+const TABLE_COLUMNS: [&str; 5] = ["timestamp", "log_level", "agent_id", "service", "message"];
 
 /// Parses "30s", "15m", "1h", "7d" into microseconds.
 pub fn parse_duration(text: &str) -> Result<i64> {
@@ -135,12 +139,19 @@ pub async fn run(cfg: ServerConfig, args: SearchArgs) -> Result<ExitCode> {
     let engine = open_engine(&cfg).await?;
     let ctx = session(&engine, &QueryConfig::default())?;
     let result = async {
-        let mut df = search_frame(&ctx, &params(&args)?).await?;
+        let mut batches = search(&ctx, &params(&args)?).await?.batches;
         if format == OutputFormat::Table {
-            df =
-                df.select_columns(&["timestamp", "log_level", "agent_id", "service", "message"])?;
+            batches = batches
+                .iter()
+                .map(|b| {
+                    let schema = b.schema();
+                    let columns = TABLE_COLUMNS.map(|name| schema.index_of(name));
+                    let columns = columns.into_iter().collect::<Result<Vec<_>, _>>()?;
+                    b.project(&columns)
+                })
+                .collect::<Result<_, _>>()
+                .map_err(DataFusionError::from)?;
         }
-        let batches = df.collect().await?;
         let mut out = std::io::stdout().lock();
         write_batches(&mut out, &batches, format)?;
         Ok::<_, Error>(())

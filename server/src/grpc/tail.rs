@@ -14,7 +14,7 @@ use strata_engine::schema::col;
 use strata_engine::text_query::TextQuery;
 use strata_proto::v1::LogRecord;
 use strata_query::datafusion::prelude::SessionContext;
-use strata_query::search::{MAX_LIMIT, SearchParams, search_frame};
+use strata_query::search::{MAX_LIMIT, SearchParams, search_plan};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tonic::Status;
@@ -90,12 +90,7 @@ pub async fn tail_stream(
             limit: MAX_LIMIT,
             oldest_first: true,
         };
-        let plan = search_frame(&ctx, &p)
-            .await
-            .map_err(|e| query_status(&e))?
-            .create_physical_plan()
-            .await
-            .map_err(|e| query_status(&e))?;
+        let plan = search_plan(&ctx, &p).await.map_err(|e| query_status(&e))?;
         if let Some(seq) = strata_query::search::snapshot_seq(&plan) {
             last_seq = last_seq.max(seq);
         }
