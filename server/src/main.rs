@@ -15,7 +15,12 @@ use clap::Parser;
 /// transparent huge pages, a buffer allocated after mimalloc purged freed
 /// memory faulted in (and zeroed, sometimes after compaction) a whole 2 MiB
 /// page: a trace lookup over 10M records had a p99 of 57-80 ms against
-/// 12-19 ms without (BENCHMARKS.md, round 9).
+/// 12-19 ms without (BENCHMARKS.md, round 9). Built with `override`, it
+/// also serves the C libraries' `malloc`: parquet-rs makes a zstd
+/// decompression and compression context for every column chunk it reads,
+/// and glibc returned their memory to the kernel between chunks, so a
+/// search faulted it in again each time (10x the page faults and 12% more
+/// CPU for a rare term at 10M; BENCHMARKS.md, round 12).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -23,8 +23,8 @@ use strata_server::grpc::{record_to_proto, serve};
 
 mod run;
 
-/// The same allocator as the `strata` binary, so in-process servers
-/// measure what `strata serve` does.
+/// The same allocator as the `strata` binary (serving the C libraries'
+/// `malloc` too), so in-process servers measure what `strata serve` does.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
