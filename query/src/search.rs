@@ -94,12 +94,16 @@ pub(crate) fn filters(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<Expr
     Ok(filters)
 }
 
-/// Newest (or oldest) first, ties by `log_id`.
-pub(crate) fn order(p: &SearchParams) -> Vec<SortExpr> {
-    vec![
-        col(c::TIMESTAMP).sort(p.oldest_first, false),
-        col(c::LOG_ID).sort(true, false),
-    ]
+/// The search's order as (column, ascending), nulls last: newest (or
+/// oldest) first, ties by `log_id`.
+pub(crate) fn order_keys(p: &SearchParams) -> [(&'static str, bool); 2] {
+    [(c::TIMESTAMP, p.oldest_first), (c::LOG_ID, true)]
+}
+
+fn order(p: &SearchParams) -> Vec<SortExpr> {
+    let nulls_first = false;
+    let keys = order_keys(p).map(|(name, ascending)| col(name).sort(ascending, nulls_first));
+    keys.to_vec()
 }
 
 /// Finds the `logs` scan in an executed plan.

@@ -2,17 +2,17 @@
 //!
 //! A search is always the same query over `logs`: a few conjuncts, newest
 //! (or oldest) first, a limit. DataFusion's logical and physical optimizers
-//! turn it into a scan, a filter and a TopK, but spend as long doing so as a
-//! warm trace lookup spends reading its rows (BENCHMARKS.md, "Optimization
-//! round 12"). [`search_plan`] builds that plan itself, asking the table
-//! which filters it answers exactly, as DataFusion's planner does; the
-//! answers are the optimized plan's (`tests/tests/search_plan.rs`).
+//! turn it into a scan, a filter and a TopK, and took a fifth of a warm
+//! 10M trace lookup's CPU doing so (BENCHMARKS.md, "Optimization round
+//! 12"). [`search_plan`] builds that plan itself, asking the table which
+//! filters it answers exactly, as DataFusion's planner does; its answers
+//! are the optimized plan's (`tests/tests/search_limits.rs`).
 
 use std::sync::Arc;
 
 use arrow::compute::SortOptions;
 use datafusion::common::DFSchema;
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::TableProviderFilterPushDown;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::physical_expr::expressions::col as column;
@@ -24,13 +24,12 @@ use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion::prelude::SessionContext;
-use strata_engine::schema::col as c;
 
-use crate::search::{SearchParams, check_limit, filters};
+use crate::search::{SearchParams, check_limit, filters, order_keys};
 
-/// The search's physical plan: the `logs` scan with every filter pushed to
-/// it, a filter re-checking those the scan only narrows by, and a TopK
-/// (per partition, then merged).
+/// The search's physical plan: the `logs` scan with every filter the table
+/// takes, a filter re-checking those it only narrows by (or does not take),
+/// and a TopK (per partition, then merged).
 pub async fn search_plan(ctx: &SessionContext, p: &SearchParams) -> Result<Arc<dyn ExecutionPlan>> {
     check_limit(p)?;
     let state = ctx.state();
@@ -39,6 +38,13 @@ pub async fn search_plan(ctx: &SessionContext, p: &SearchParams) -> Result<Arc<d
     let filters = filters(ctx, p)?;
     let refs: Vec<_> = filters.iter().collect();
     let support = table.supports_filters_pushdown(&refs)?;
+    if support.len() != filters.len() {
+        return Err(DataFusionError::Internal(format!(
+            "logs: {} pushdown answers for {} filters",
+            support.len(),
+            filters.len()
+        )));
+    }
     let (mut pushed, mut residual) = (Vec::new(), Vec::new());
     for (f, s) in filters.into_iter().zip(support) {
         match s {
@@ -56,17 +62,16 @@ pub async fn search_plan(ctx: &SessionContext, p: &SearchParams) -> Result<Arc<d
         let predicate = state.create_physical_expr(expr, &df_schema)?;
         plan = Arc::new(FilterExec::try_new(predicate, plan)?);
     }
-    let sort = |name: &str, descending: bool| -> Result<PhysicalSortExpr> {
+    let keys = order_keys(p).map(|(name, ascending)| {
+        let nulls_first = false;
+        let expr = column(name, &schema)?;
         Ok(PhysicalSortExpr::new(
-            column(name, &schema)?,
-            SortOptions::new(descending, false),
+            expr,
+            SortOptions::new(!ascending, nulls_first),
         ))
-    };
-    let ordering = LexOrdering::new([
-        sort(c::TIMESTAMP, !p.oldest_first)?,
-        sort(c::LOG_ID, false)?,
-    ])
-    .expect("a non-empty ordering");
+    });
+    let ordering = LexOrdering::new(keys.into_iter().collect::<Result<Vec<_>>>()?)
+        .expect("a non-empty ordering");
     let partitions = plan.output_partitioning().partition_count();
     let top = SortExec::new(ordering.clone(), plan).with_fetch(Some(p.limit));
     let plan: Arc<dyn ExecutionPlan> = if partitions > 1 {

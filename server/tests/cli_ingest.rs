@@ -174,13 +174,18 @@ fn ingest_reports_rejections_by_line_and_exits_1() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
-    // the table shows five columns, the newest record first
+    // the table shows five columns of both records
     let out = strata()
         .args(["search", "--data-dir"])
         .arg(&data)
         .args(["--format", "table", "second OR hello"])
         .output()
         .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let header = text.lines().find(|l| l.contains("timestamp")).unwrap_or("");
     let shown: Vec<&str> = header

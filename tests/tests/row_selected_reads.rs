@@ -10,7 +10,7 @@ use std::sync::Arc;
 use strata_engine::StructuredLog;
 use strata_query::datafusion::physical_plan::{ExecutionPlan, collect};
 use strata_query::datafusion::prelude::SessionContext;
-use strata_query::search::{SearchParams, search_frame};
+use strata_query::search::{SearchParams, search_plan};
 use strata_query::{QueryConfig, session};
 use strata_tests::strings;
 
@@ -92,9 +92,8 @@ async fn a_trace_lookup_reads_only_the_pages_of_its_rows() {
             limit: 100,
             ..SearchParams::default()
         };
-        let frame = search_frame(&ctx, &params).await.unwrap();
-        let (found, searched) =
-            rows_and_bytes_scanned(&ctx, frame.create_physical_plan().await.unwrap()).await;
+        let plan = search_plan(&ctx, &params).await.unwrap();
+        let (found, searched) = rows_and_bytes_scanned(&ctx, plan).await;
         assert_eq!(found, expected, "{params:?}");
         assert!(
             searched * 4 < whole,

@@ -7,7 +7,7 @@
 
 use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
-use datafusion::physical_plan::{collect, displayable};
+use datafusion::physical_plan::{ExecutionPlanProperties, collect, displayable};
 use strata_engine::{Engine, StructuredLog};
 use strata_query::datafusion;
 use strata_query::search::{SearchParams, search, search_frame, search_plan, time_bounds};
@@ -357,5 +357,64 @@ async fn a_search_of_the_memtable_alone_finds_its_matches() {
         };
         let got = search(&ctx, &p).await.unwrap();
         assert_eq!(strings(&got.batches, "log_id"), want, "{p:?}");
+    }
+}
+
+/// On one partition (no merge above the TopK) and with no filter at all,
+/// the plan a search runs answers as the brute force and as the plan
+/// DataFusion's optimizers make of the same search.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_direct_plan_on_one_partition_and_without_filters() {
+    let records = strata_tests::corpus(N, 8 * 3_600_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = all_flushed(dir.path(), &records).await;
+    let config = QueryConfig {
+        target_partitions: Some(1),
+        ..QueryConfig::default()
+    };
+    let ctx = session(&engine, &config).unwrap();
+    let agent = agent_of_word(&records, "completed");
+    let cases: Vec<(SearchParams, Oracle)> = vec![
+        (SearchParams::default(), Box::new(|_| true)),
+        (
+            SearchParams {
+                query: "completed".into(),
+                agent_id: Some(agent.clone()),
+                start_us: Some(records[N / 4].timestamp_us),
+                ..SearchParams::default()
+            },
+            Box::new({
+                let since = records[N / 4].timestamp_us;
+                move |r| {
+                    r.agent_id == agent
+                        && r.timestamp_us >= since
+                        && has_word(&r.message, "completed")
+                }
+            }),
+        ),
+    ];
+    for (base, oracle) in &cases {
+        let mut matching: Vec<&StructuredLog> = records.iter().filter(|r| oracle(r)).collect();
+        for oldest_first in [false, true] {
+            in_search_order(&mut matching, oldest_first);
+            let p = SearchParams {
+                limit: 50,
+                oldest_first,
+                ..base.clone()
+            };
+            let plan = search_plan(&ctx, &p).await.unwrap();
+            assert_eq!(plan.output_partitioning().partition_count(), 1, "{p:?}");
+            let direct = collect(plan, ctx.task_ctx()).await.unwrap();
+            let want: Vec<String> = matching.iter().take(50).map(|r| r.log_id.clone()).collect();
+            assert_eq!(want.len(), 50, "{p:?}");
+            assert_eq!(strings(&direct, "log_id"), want, "{p:?}");
+            let optimized = search_frame(&ctx, &p)
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            assert_eq!(one_batch(&direct), one_batch(&optimized), "{p:?}");
+        }
     }
 }

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use std::io::Write;
 
+use arrow::array::RecordBatch;
 use strata_engine::StructuredLog;
 use strata_engine::batch::records_to_batch;
 use strata_engine::sample::to_ndjson_line;
 use strata_proto::v1::SearchRequest;
-use strata_query::datafusion::error::DataFusionError;
 use strata_query::format::{OutputFormat, write_batches};
 use strata_query::search::{SearchParams, search};
 use strata_query::{QueryConfig, session};
@@ -21,6 +21,14 @@ use strata_server::error::{Error, Result};
 
 /// The columns `--format table` shows.
 const TABLE_COLUMNS: [&str; 5] = ["timestamp", "log_level", "agent_id", "service", "message"];
+
+/// `batch`'s columns that `--format table` shows.
+fn table_view(batch: &RecordBatch) -> Result<RecordBatch> {
+    let schema = batch.schema();
+    let columns = TABLE_COLUMNS.map(|name| schema.index_of(name));
+    let columns = columns.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(batch.project(&columns)?)
+}
 
 /// Parses "30s", "15m", "1h", "7d" into microseconds.
 pub fn parse_duration(text: &str) -> Result<i64> {
@@ -67,13 +75,8 @@ pub fn print_records(records: &[StructuredLog], ndjson: bool, header: bool) -> R
         return Ok(());
     }
     if header {
-        let batch = records_to_batch(records)?;
-        let cols = ["timestamp", "log_level", "agent_id", "service", "message"];
-        let idx: Vec<usize> = cols
-            .iter()
-            .map(|c| batch.schema().index_of(c))
-            .collect::<Result<_, _>>()?;
-        write_batches(&mut out, &[batch.project(&idx)?], OutputFormat::Table)?;
+        let batch = table_view(&records_to_batch(records)?)?;
+        write_batches(&mut out, &[batch], OutputFormat::Table)?;
         return Ok(());
     }
     for r in records {
@@ -141,16 +144,7 @@ pub async fn run(cfg: ServerConfig, args: SearchArgs) -> Result<ExitCode> {
     let result = async {
         let mut batches = search(&ctx, &params(&args)?).await?.batches;
         if format == OutputFormat::Table {
-            batches = batches
-                .iter()
-                .map(|b| {
-                    let schema = b.schema();
-                    let columns = TABLE_COLUMNS.map(|name| schema.index_of(name));
-                    let columns = columns.into_iter().collect::<Result<Vec<_>, _>>()?;
-                    b.project(&columns)
-                })
-                .collect::<Result<_, _>>()
-                .map_err(DataFusionError::from)?;
+            batches = batches.iter().map(table_view).collect::<Result<_>>()?;
         }
         let mut out = std::io::stdout().lock();
         write_batches(&mut out, &batches, format)?;
