@@ -160,33 +160,22 @@ fn ingest_reports_rejections_by_line_and_exits_1() {
     );
     assert_eq!(stored_ids(&data).len(), 2);
 
-    // search from the command line, newest first
-    let out = strata()
-        .args(["search", "--data-dir"])
-        .arg(&data)
-        .args(["--format", "ndjson", "second OR hello"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    // search from the command line
+    let search = |format: &str| {
+        let out = strata()
+            .args(["search", "--data-dir"])
+            .arg(&data)
+            .args(["--format", format, "second OR hello"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = search("ndjson");
     assert_eq!(text.lines().count(), 2, "{text}");
     // the table shows five columns of both records
-    let out = strata()
-        .args(["search", "--data-dir"])
-        .arg(&data)
-        .args(["--format", "table", "second OR hello"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = search("table");
     let header = text.lines().find(|l| l.contains("timestamp")).unwrap_or("");
     let shown: Vec<&str> = header
         .split('|')

@@ -10,6 +10,7 @@ use arrow::compute::concat_batches;
 use datafusion::physical_plan::{ExecutionPlanProperties, collect, displayable};
 use strata_engine::{Engine, StructuredLog};
 use strata_query::datafusion;
+use strata_query::datafusion::prelude::SessionContext;
 use strata_query::search::{SearchParams, search, search_frame, search_plan, time_bounds};
 use strata_query::{QueryConfig, session};
 use strata_tests::{has_phrase, has_word, strings};
@@ -66,6 +67,26 @@ async fn all_flushed(dir: &std::path::Path, records: &[StructuredLog]) -> Engine
 fn one_batch(batches: &[RecordBatch]) -> RecordBatch {
     let schema = batches.first().expect("a batch").schema();
     concat_batches(&schema, batches).unwrap()
+}
+
+/// Runs the plan `search()` runs for `p` (of `partitions` output
+/// partitions, if given), checks it answers as the plan DataFusion's
+/// optimizers make of the same search, column for column, and returns its
+/// batches.
+async fn direct_plan_as_optimized(
+    ctx: &SessionContext,
+    p: &SearchParams,
+    partitions: Option<usize>,
+) -> Vec<RecordBatch> {
+    let plan = search_plan(ctx, p).await.unwrap();
+    if let Some(n) = partitions {
+        assert_eq!(plan.output_partitioning().partition_count(), n, "{p:?}");
+    }
+    let direct = collect(plan, ctx.task_ctx()).await.unwrap();
+    let optimized = search_frame(ctx, p).await.unwrap();
+    let optimized = optimized.collect().await.unwrap();
+    assert_eq!(one_batch(&direct), one_batch(&optimized), "{p:?}");
+    direct
 }
 
 /// `records` in search order: newest (oldest) first, ties by `log_id`.
@@ -138,19 +159,9 @@ async fn limited_searches_over(records: Vec<StructuredLog>) {
                     .map(|r| r.log_id.clone())
                     .collect();
                 assert_eq!(strings(&got.batches, "log_id"), want, "{p:?}");
-                // The plan a search runs, unbounded, answers as the plan
-                // DataFusion's optimizers make of the same search, column
-                // for column.
-                let direct = collect(search_plan(&ctx, &p).await.unwrap(), ctx.task_ctx());
-                let direct = direct.await.unwrap();
-                let optimized = search_frame(&ctx, &p)
-                    .await
-                    .unwrap()
-                    .collect()
-                    .await
-                    .unwrap();
+                // The plan a search runs, unbounded, too.
+                let direct = direct_plan_as_optimized(&ctx, &p, None).await;
                 assert_eq!(strings(&direct, "log_id"), want, "{p:?}");
-                assert_eq!(one_batch(&direct), one_batch(&optimized), "{p:?}");
             }
         }
     }
@@ -402,19 +413,10 @@ async fn the_direct_plan_on_one_partition_and_without_filters() {
                 oldest_first,
                 ..base.clone()
             };
-            let plan = search_plan(&ctx, &p).await.unwrap();
-            assert_eq!(plan.output_partitioning().partition_count(), 1, "{p:?}");
-            let direct = collect(plan, ctx.task_ctx()).await.unwrap();
+            let direct = direct_plan_as_optimized(&ctx, &p, Some(1)).await;
             let want: Vec<String> = matching.iter().take(50).map(|r| r.log_id.clone()).collect();
             assert_eq!(want.len(), 50, "{p:?}");
             assert_eq!(strings(&direct, "log_id"), want, "{p:?}");
-            let optimized = search_frame(&ctx, &p)
-                .await
-                .unwrap()
-                .collect()
-                .await
-                .unwrap();
-            assert_eq!(one_batch(&direct), one_batch(&optimized), "{p:?}");
         }
     }
 }
