@@ -94,6 +94,9 @@ pub(crate) fn filters(ctx: &SessionContext, p: &SearchParams) -> Result<Vec<Expr
     Ok(filters)
 }
 
+/// Whether the search's order puts nulls first (it puts them last).
+pub(crate) const NULLS_FIRST: bool = false;
+
 /// The search's order as (column, ascending), nulls last: newest (or
 /// oldest) first, ties by `log_id`.
 pub(crate) fn order_keys(p: &SearchParams) -> [(&'static str, bool); 2] {
@@ -101,8 +104,7 @@ pub(crate) fn order_keys(p: &SearchParams) -> [(&'static str, bool); 2] {
 }
 
 fn order(p: &SearchParams) -> Vec<SortExpr> {
-    let nulls_first = false;
-    let keys = order_keys(p).map(|(name, ascending)| col(name).sort(ascending, nulls_first));
+    let keys = order_keys(p).map(|(name, ascending)| col(name).sort(ascending, NULLS_FIRST));
     keys.to_vec()
 }
 

@@ -25,7 +25,7 @@ use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMerge
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion::prelude::SessionContext;
 
-use crate::search::{SearchParams, check_limit, filters, order_keys};
+use crate::search::{NULLS_FIRST, SearchParams, check_limit, filters, order_keys};
 
 /// The search's physical plan: the `logs` scan with every filter the table
 /// takes, a filter re-checking those it only narrows by (or does not take),
@@ -63,12 +63,8 @@ pub async fn search_plan(ctx: &SessionContext, p: &SearchParams) -> Result<Arc<d
         plan = Arc::new(FilterExec::try_new(predicate, plan)?);
     }
     let keys = order_keys(p).map(|(name, ascending)| {
-        let nulls_first = false;
-        let expr = column(name, &schema)?;
-        Ok(PhysicalSortExpr::new(
-            expr,
-            SortOptions::new(!ascending, nulls_first),
-        ))
+        let options = SortOptions::new(!ascending, NULLS_FIRST);
+        Ok(PhysicalSortExpr::new(column(name, &schema)?, options))
     });
     let ordering = LexOrdering::new(keys.into_iter().collect::<Result<Vec<_>>>()?)
         .expect("a non-empty ordering");
