@@ -20,6 +20,8 @@
 //!   `DataSourceExec` over Parquet with row selections plus the memtable,
 //!   wrapped in [`LogsScanExec`] (which shows pruning in `EXPLAIN`).
 //! - [`udf::SearchFunc`]: `search(column, 'query')`.
+//! - [`text_key_aggregation::TextKeyAggregation`]: partial aggregates
+//!   grouped by one text key group by dense key ids.
 //! - [`shell`]: the `strata sql` REPL and output [`format`](mod@format)s.
 
 pub mod config;
@@ -36,12 +38,16 @@ pub mod stored_text;
 pub mod table_provider;
 pub mod table_schema;
 pub mod templates_table;
+pub mod text_key_aggregate;
+pub mod text_key_aggregation;
+pub mod text_key_ids;
 pub mod udf;
 
 use std::sync::Arc;
 
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use strata_engine::Engine;
 
@@ -87,7 +93,12 @@ pub fn session(engine: &Engine, config: &QueryConfig) -> Result<SessionContext> 
     }
     // Each segment's row selection only makes sense for the whole file.
     sc.options_mut().optimizer.repartition_file_scans = false;
-    let mut ctx = SessionContext::new_with_config(sc);
+    let state = SessionStateBuilder::new()
+        .with_config(sc)
+        .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(text_key_aggregation::TextKeyAggregation))
+        .build();
+    let mut ctx = SessionContext::new_with_state(state);
     let url = ObjectStoreUrl::parse(HOT_STORE_URL)?;
     ctx.register_object_store(url.as_ref(), engine.store());
     ctx.register_table(

@@ -1,0 +1,478 @@
+//! [`TextKeyAggregateExec`]: the partial stage of an aggregate grouped by one
+//! `Utf8View` key, with dense key ids as group indices.
+//!
+//! DataFusion 55 groups a `Utf8View` key by hashing and comparing every
+//! row's bytes (`ArrowBytesViewMap`): a fifth of `percentile_cont ... GROUP
+//! BY service` over 10M rows and a third of `count(*) ... GROUP BY
+//! service`. Here each row's key gets a dense id from [`TextKeyIds`] (a
+//! lookup of its view, see there) and the ids are the accumulators' group
+//! indices: no hash table at all. The stage is otherwise DataFusion's
+//! partial aggregate: the same accumulators, arguments, `FILTER`s and
+//! output (the key, then each accumulator's state, one row per group), and
+//! the same switch to passing rows on as states when the probe finds
+//! nearly as many groups as rows
+//! (`datafusion.execution.skip_partial_aggregation_probe_*`).
+//! [`crate::text_key_aggregation::TextKeyAggregation`] puts it in place of
+//! `AggregateExec: mode=Partial` where it applies.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, BooleanArray};
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::execution::memory_pool::MemoryConsumer;
+use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
+use datafusion::physical_plan::aggregates::{
+    AggregateExec, AggregateMode, aggregate_expressions, evaluate_many,
+};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
+};
+use futures::StreamExt;
+
+use crate::text_key_ids::TextKeyIds;
+
+/// The partial aggregate it replaces, as the parts this stage needs.
+#[derive(Debug, Clone)]
+pub struct TextKeyAggregateExec {
+    input: Arc<dyn ExecutionPlan>,
+    key: Arc<dyn PhysicalExpr>,
+    key_name: String,
+    aggr_expr: Vec<Arc<AggregateFunctionExpr>>,
+    filter_expr: Vec<Option<Arc<dyn PhysicalExpr>>>,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl TextKeyAggregateExec {
+    /// This stage in place of `agg`, or `None` where it does not apply: a
+    /// partial aggregate over unsorted input, grouped by one `Utf8View`
+    /// expression, whose accumulators all group natively.
+    pub fn try_replace(agg: &AggregateExec) -> Result<Option<Self>> {
+        let group_by = agg.group_expr();
+        let [(key, key_name)] = group_by.expr() else {
+            return Ok(None);
+        };
+        let applies = *agg.mode() == AggregateMode::Partial
+            && group_by.is_single()
+            && agg.limit_options().is_none()
+            && matches!(
+                agg.input_order_mode(),
+                datafusion::physical_plan::InputOrderMode::Linear
+            )
+            && key.data_type(&agg.input().schema())? == arrow::datatypes::DataType::Utf8View
+            && agg
+                .aggr_expr()
+                .iter()
+                .all(|a| a.groups_accumulator_supported());
+        if !applies {
+            return Ok(None);
+        }
+        Ok(Some(TextKeyAggregateExec {
+            input: Arc::clone(agg.input()),
+            key: Arc::clone(key),
+            key_name: key_name.clone(),
+            aggr_expr: agg.aggr_expr().to_vec(),
+            filter_expr: agg.filter_expr().to_vec(),
+            schema: agg.schema(),
+            properties: Arc::clone(agg.properties()),
+            metrics: ExecutionPlanMetricsSet::new(),
+        }))
+    }
+}
+
+impl DisplayAs for TextKeyAggregateExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let aggs: Vec<&str> = self.aggr_expr.iter().map(|a| a.name()).collect();
+        write!(
+            f,
+            "TextKeyAggregateExec: mode=Partial, gby=[{} as {}], aggr=[{}]",
+            self.key,
+            self.key_name,
+            aggs.join(", ")
+        )
+    }
+}
+
+impl ExecutionPlan for TextKeyAggregateExec {
+    fn name(&self) -> &str {
+        "TextKeyAggregateExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        let mut recursion = f(&self.key)?;
+        for filter in self.filter_expr.iter().flatten() {
+            if recursion == TreeNodeRecursion::Stop {
+                break;
+            }
+            recursion = f(filter)?;
+        }
+        Ok(recursion)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.len() != 1 {
+            return Err(DataFusionError::Internal(format!(
+                "TextKeyAggregateExec takes one child, got {}",
+                children.len()
+            )));
+        }
+        Ok(Arc::new(TextKeyAggregateExec {
+            input: children.swap_remove(0),
+            metrics: ExecutionPlanMetricsSet::new(),
+            ..(*self).clone()
+        }))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let options = &context.session_config().options().execution;
+        let probe = SkipProbe {
+            rows_threshold: options.skip_partial_aggregation_probe_rows_threshold,
+            ratio_threshold: options.skip_partial_aggregation_probe_ratio_threshold,
+        };
+        let reservation = MemoryConsumer::new(format!("TextKeyAggregateExec[{partition}]"))
+            .register(context.memory_pool());
+        let state = PartialState {
+            key: Arc::clone(&self.key),
+            arguments: aggregate_expressions(&self.aggr_expr, &AggregateMode::Partial, 1)?,
+            filters: self.filter_expr.clone(),
+            accumulators: accumulators(&self.aggr_expr)?,
+            aggr_expr: self.aggr_expr.clone(),
+            ids: TextKeyIds::default(),
+            group_indices: Vec::new(),
+            schema: Arc::clone(&self.schema),
+            input_rows: 0,
+            skipping: false,
+            probe,
+            baseline: BaselineMetrics::new(&self.metrics, partition),
+            skipped_rows: MetricBuilder::new(&self.metrics)
+                .counter("skipped_aggregation_rows", partition),
+        };
+        let input = self.input.execute(partition, context)?;
+        let stream = futures::stream::try_unfold(
+            (input, state, reservation, false),
+            |(mut input, mut state, reservation, mut done)| async move {
+                while !done {
+                    match input.next().await.transpose()? {
+                        Some(batch) => {
+                            let out = state.add(&batch)?;
+                            reservation.try_resize(state.size())?;
+                            if let Some(out) = out {
+                                return Ok(Some((out, (input, state, reservation, done))));
+                            }
+                        }
+                        None => {
+                            done = true;
+                            if let Some(out) = state.emit()? {
+                                return Ok(Some((out, (input, state, reservation, done))));
+                            }
+                        }
+                    }
+                }
+                Ok(None)
+            },
+        );
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            stream,
+        )))
+    }
+}
+
+fn accumulators(
+    aggr_expr: &[Arc<AggregateFunctionExpr>],
+) -> Result<Vec<Box<dyn GroupsAccumulator>>> {
+    aggr_expr
+        .iter()
+        .map(|a| a.create_groups_accumulator())
+        .collect()
+}
+
+/// DataFusion's probe: after `rows_threshold` input rows, stop aggregating
+/// if there are at least `ratio_threshold` groups per row.
+struct SkipProbe {
+    rows_threshold: usize,
+    ratio_threshold: f64,
+}
+
+/// One partition's partial aggregation.
+struct PartialState {
+    key: Arc<dyn PhysicalExpr>,
+    arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
+    filters: Vec<Option<Arc<dyn PhysicalExpr>>>,
+    accumulators: Vec<Box<dyn GroupsAccumulator>>,
+    aggr_expr: Vec<Arc<AggregateFunctionExpr>>,
+    ids: TextKeyIds,
+    group_indices: Vec<usize>,
+    schema: SchemaRef,
+    input_rows: usize,
+    skipping: bool,
+    probe: SkipProbe,
+    baseline: BaselineMetrics,
+    skipped_rows: datafusion::physical_plan::metrics::Count,
+}
+
+impl PartialState {
+    /// Aggregates `batch`; returns a batch to send on when the stage emits
+    /// early (the probe switched it to passing rows on) or passes rows on.
+    fn add(&mut self, batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+        let timer = self.baseline.elapsed_compute().timer();
+        let key = self.key.evaluate(batch)?.into_array(batch.num_rows())?;
+        let arguments = evaluate_many(&self.arguments, batch)?;
+        let filters = self
+            .filters
+            .iter()
+            .map(|f| {
+                f.as_ref()
+                    .map(|f| f.evaluate(batch)?.into_array(batch.num_rows()))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if self.skipping {
+            let mut columns = vec![key];
+            for ((acc, args), filter) in self.accumulators.iter().zip(&arguments).zip(&filters) {
+                columns.extend(acc.convert_to_state(args, boolean(filter)?)?);
+            }
+            self.skipped_rows.add(batch.num_rows());
+            drop(timer);
+            return self.output(RecordBatch::try_new(Arc::clone(&self.schema), columns)?);
+        }
+        let keys = key.as_string_view_opt().ok_or_else(|| {
+            DataFusionError::Internal(format!("group key is {}, not Utf8View", key.data_type()))
+        })?;
+        self.ids.assign(keys, &mut self.group_indices);
+        let groups = self.ids.len();
+        for ((acc, args), filter) in self.accumulators.iter_mut().zip(&arguments).zip(&filters) {
+            acc.update_batch(args, &self.group_indices, boolean(filter)?, groups)?;
+        }
+        self.input_rows += batch.num_rows();
+        drop(timer);
+        let probed =
+            self.probe.ratio_threshold < 1.0 && self.input_rows >= self.probe.rows_threshold;
+        if probed && groups as f64 >= self.probe.ratio_threshold * self.input_rows as f64 {
+            self.skipping = true;
+            return self.emit();
+        }
+        if probed {
+            // Decided once, as DataFusion's probe is.
+            self.probe.ratio_threshold = 1.0;
+        }
+        Ok(None)
+    }
+
+    /// Every group's key and states, and a fresh start.
+    fn emit(&mut self) -> Result<Option<RecordBatch>> {
+        if self.ids.is_empty() {
+            return Ok(None);
+        }
+        let timer = self.baseline.elapsed_compute().timer();
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.ids.take_keys())];
+        for acc in &mut self.accumulators {
+            columns.extend(acc.state(EmitTo::All)?);
+        }
+        self.accumulators = accumulators(&self.aggr_expr)?;
+        drop(timer);
+        self.output(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+
+    fn output(&self, batch: RecordBatch) -> Result<Option<RecordBatch>> {
+        self.baseline.record_output(batch.num_rows());
+        Ok(Some(batch))
+    }
+
+    /// Memory held by the key ids and accumulators.
+    fn size(&self) -> usize {
+        self.ids.size()
+            + self.group_indices.capacity() * size_of::<usize>()
+            + self.accumulators.iter().map(|a| a.size()).sum::<usize>()
+    }
+}
+
+fn boolean(filter: &Option<ArrayRef>) -> Result<Option<&BooleanArray>> {
+    filter
+        .as_ref()
+        .map(|f| {
+            f.as_boolean_opt().ok_or_else(|| {
+                DataFusionError::Internal(format!("aggregate FILTER is {}", f.data_type()))
+            })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, Int64Array, StringViewArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::execution::session_state::SessionStateBuilder;
+    use datafusion::prelude::{SessionConfig, SessionContext};
+
+    use crate::text_key_aggregation::TextKeyAggregation;
+
+    /// A table with a low-cardinality text key `k` (nulls, long and short
+    /// strings), a nearly unique one `u`, and values with nulls.
+    fn table(partitions: usize) -> MemTable {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8View, true),
+            Field::new("u", DataType::Utf8View, true),
+            Field::new("v", DataType::Float64, true),
+            Field::new("n", DataType::Int64, true),
+        ]));
+        let mut seed = 11u64;
+        let mut next = move |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        let names = [
+            "orchestrator",
+            "llm-gateway",
+            "tool-executor-with-a-long-name",
+            "db",
+        ];
+        let parts = (0..partitions)
+            .map(|_| {
+                (0..3)
+                    .map(|_| {
+                        let rows = 700;
+                        let k: StringViewArray = (0..rows)
+                            .map(|_| match next(9) {
+                                0 => None,
+                                i => Some(names[(i % 4) as usize]),
+                            })
+                            .collect();
+                        let u: StringViewArray = (0..rows)
+                            .map(|_| Some(format!("id-{}", next(5_000))))
+                            .collect();
+                        let v: Float64Array = (0..rows)
+                            .map(|_| (next(4) > 0).then(|| next(100_000) as f64 / 100.0))
+                            .collect();
+                        let n: Int64Array = (0..rows).map(|_| Some(next(50) as i64)).collect();
+                        RecordBatch::try_new(
+                            schema.clone(),
+                            vec![Arc::new(k), Arc::new(u), Arc::new(v), Arc::new(n)],
+                        )
+                        .unwrap()
+                    })
+                    .collect()
+            })
+            .collect();
+        MemTable::try_new(schema, parts).unwrap()
+    }
+
+    async fn sorted(ctx: &SessionContext, q: &str) -> RecordBatch {
+        let frame = ctx
+            .sql(&format!("SELECT * FROM ({q}) ORDER BY 1 NULLS FIRST"))
+            .await
+            .unwrap();
+        let schema = Arc::clone(frame.schema().inner());
+        let batches = frame.collect().await.unwrap();
+        arrow::compute::concat_batches(&schema, &batches).unwrap()
+    }
+
+    async fn plan(ctx: &SessionContext, q: &str) -> String {
+        let batches = ctx
+            .sql(&format!("EXPLAIN ANALYZE {q}"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string()
+    }
+
+    /// Aggregates grouped by a text key answer exactly as DataFusion's own
+    /// partial aggregate does (the same query without the rule), on two and
+    /// three partitions, with partial aggregation skipped and not, and the
+    /// rule did replace the partial aggregate.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_equal_datafusions_partial_aggregate() {
+        // Integer sums: a float sum's last bit depends on the order partial
+        // states reach the final aggregate.
+        let queries = [
+            "SELECT k, count(*), count(v), sum(n), avg(n), min(v), max(v) FROM t GROUP BY k",
+            "SELECT k, percentile_cont(0.9) WITHIN GROUP (ORDER BY v), count(*) FILTER (WHERE n > 25) FROM t GROUP BY k",
+            "SELECT k, count(DISTINCT n), bool_and(v > 10) FROM t GROUP BY k HAVING count(*) > 10",
+            "SELECT upper(k) AS big, max(n) FROM t WHERE n < 40 GROUP BY upper(k)",
+            "SELECT u, count(*), sum(n), max(v) FROM t GROUP BY u",
+            "SELECT k, count(*) FROM t WHERE n > 1000 GROUP BY k",
+        ];
+        for partitions in [2, 3] {
+            for skip in [false, true] {
+                let mut config = SessionConfig::new()
+                    .with_target_partitions(partitions)
+                    .with_batch_size(256);
+                if skip {
+                    let exec = &mut config.options_mut().execution;
+                    exec.skip_partial_aggregation_probe_rows_threshold = 300;
+                    exec.skip_partial_aggregation_probe_ratio_threshold = 0.1;
+                }
+                let theirs = SessionContext::new_with_config(config.clone());
+                let ours = SessionContext::new_with_state(
+                    SessionStateBuilder::new()
+                        .with_config(config)
+                        .with_default_features()
+                        .with_physical_optimizer_rule(Arc::new(TextKeyAggregation))
+                        .build(),
+                );
+                for ctx in [&theirs, &ours] {
+                    ctx.register_table("t", Arc::new(table(partitions)))
+                        .unwrap();
+                }
+                for q in queries {
+                    let want = sorted(&theirs, q).await;
+                    let got = sorted(&ours, q).await;
+                    assert_eq!(got, want, "{q}: {partitions} partitions, skip {skip}");
+                    let text = plan(&ours, q).await;
+                    assert!(text.contains("TextKeyAggregateExec"), "{q}\n{text}");
+                }
+                // The nearly unique key made the probe pass rows on.
+                let text = plan(&ours, queries[4]).await;
+                let skipped: usize = text
+                    .split("skipped_aggregation_rows=")
+                    .nth(1)
+                    .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("no skipped_aggregation_rows in\n{text}"));
+                assert_eq!(skipped > 0, skip, "{text}");
+            }
+        }
+    }
+}
