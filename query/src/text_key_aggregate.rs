@@ -11,7 +11,9 @@
 //! output (the key, then each accumulator's state, one row per group), and
 //! the same switch to passing rows on as states when the probe finds
 //! nearly as many groups as rows
-//! (`datafusion.execution.skip_partial_aggregation_probe_*`).
+//! (`datafusion.execution.skip_partial_aggregation_probe_*`), and, when
+//! the memory pool refuses more, the same early emission of what it has.
+//! Keys of more than one column go through DataFusion's group values.
 //! [`crate::text_key_aggregation::TextKeyAggregation`] puts it in place of
 //! `AggregateExec: mode=Partial` where it applies.
 
@@ -36,7 +38,8 @@ use datafusion::physical_plan::metrics::{
 };
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
+    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
+    ReplaceChildrenOptions, SendableRecordBatchStream,
 };
 use futures::StreamExt;
 
@@ -45,6 +48,9 @@ use crate::text_key_ids::TextKeyIds;
 /// The partial aggregate it replaces, as the parts this stage needs.
 #[derive(Debug, Clone)]
 pub struct TextKeyAggregateExec {
+    /// The aggregate replaced: plan properties, statistics and rebuilding
+    /// with new children go through it.
+    agg: Arc<AggregateExec>,
     input: Arc<dyn ExecutionPlan>,
     key: Arc<dyn PhysicalExpr>,
     key_name: String,
@@ -80,6 +86,7 @@ impl TextKeyAggregateExec {
             return Ok(None);
         }
         Ok(Some(TextKeyAggregateExec {
+            agg: Arc::new(agg.clone()),
             input: Arc::clone(agg.input()),
             key: Arc::clone(key),
             key_name: key_name.clone(),
@@ -122,31 +129,31 @@ impl ExecutionPlan for TextKeyAggregateExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        let mut recursion = f(&self.key)?;
-        for filter in self.filter_expr.iter().flatten() {
-            if recursion == TreeNodeRecursion::Stop {
-                break;
-            }
-            recursion = f(filter)?;
-        }
-        Ok(recursion)
+        self.agg.apply_expressions(f)
+    }
+
+    fn cardinality_effect(&self) -> datafusion::physical_plan::execution_plan::CardinalityEffect {
+        self.agg.cardinality_effect()
     }
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if children.len() != 1 {
-            return Err(DataFusionError::Internal(format!(
-                "TextKeyAggregateExec takes one child, got {}",
-                children.len()
-            )));
-        }
-        Ok(Arc::new(TextKeyAggregateExec {
-            input: children.swap_remove(0),
-            metrics: ExecutionPlanMetricsSet::new(),
-            ..(*self).clone()
-        }))
+        // Rebuilt from the aggregate, properties recomputed; the aggregate
+        // itself where the stage no longer applies.
+        let agg = Arc::clone(&self.agg).replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )?;
+        let Some(aggregate) = (agg.as_ref() as &dyn std::any::Any).downcast_ref::<AggregateExec>()
+        else {
+            return Ok(agg);
+        };
+        Ok(match TextKeyAggregateExec::try_replace(aggregate)? {
+            Some(exec) => Arc::new(exec),
+            None => agg,
+        })
     }
 
     fn metrics(&self) -> Option<MetricsSet> {
@@ -186,20 +193,30 @@ impl ExecutionPlan for TextKeyAggregateExec {
             (input, state, reservation, false),
             |(mut input, mut state, reservation, mut done)| async move {
                 while !done {
-                    match input.next().await.transpose()? {
+                    let out = match input.next().await.transpose()? {
                         Some(batch) => {
                             let out = state.add(&batch)?;
-                            reservation.try_resize(state.size())?;
-                            if let Some(out) = out {
-                                return Ok(Some((out, (input, state, reservation, done))));
+                            // Out of memory: send on what is aggregated so
+                            // far (the final stage merges it), as
+                            // DataFusion's partial stage does.
+                            if out.is_none() && reservation.try_resize(state.size()).is_err() {
+                                let early = state.emit()?;
+                                reservation.resize(state.size());
+                                early
+                            } else {
+                                reservation.resize(state.size());
+                                out
                             }
                         }
                         None => {
                             done = true;
-                            if let Some(out) = state.emit()? {
-                                return Ok(Some((out, (input, state, reservation, done))));
-                            }
+                            let out = state.emit()?;
+                            reservation.free();
+                            out
                         }
+                    };
+                    if let Some(out) = out {
+                        return Ok(Some((out, (input, state, reservation, done))));
                     }
                 }
                 Ok(None)
@@ -221,8 +238,8 @@ fn accumulators(
         .collect()
 }
 
-/// DataFusion's probe: after `rows_threshold` input rows, stop aggregating
-/// if there are at least `ratio_threshold` groups per row.
+/// DataFusion's probe: once `rows_threshold` input rows are in, stop
+/// aggregating when there are more than `ratio_threshold` groups per row.
 struct SkipProbe {
     rows_threshold: usize,
     ratio_threshold: f64,
@@ -280,15 +297,14 @@ impl PartialState {
         }
         self.input_rows += batch.num_rows();
         drop(timer);
-        let probed =
-            self.probe.ratio_threshold < 1.0 && self.input_rows >= self.probe.rows_threshold;
-        if probed && groups as f64 >= self.probe.ratio_threshold * self.input_rows as f64 {
+        // DataFusion's probe, checked after every batch past the threshold
+        // until it decides to skip (a ratio of 1 or more turns it off).
+        if self.probe.ratio_threshold < 1.0
+            && self.input_rows >= self.probe.rows_threshold
+            && groups as f64 / self.input_rows as f64 > self.probe.ratio_threshold
+        {
             self.skipping = true;
             return self.emit();
-        }
-        if probed {
-            // Decided once, as DataFusion's probe is.
-            self.probe.ratio_threshold = 1.0;
         }
         Ok(None)
     }
@@ -396,13 +412,21 @@ mod tests {
     }
 
     async fn sorted(ctx: &SessionContext, q: &str) -> RecordBatch {
-        let frame = ctx
-            .sql(&format!("SELECT * FROM ({q}) ORDER BY 1 NULLS FIRST"))
-            .await
-            .unwrap();
+        // Rows in the order of all their columns: a total order.
+        let frame = ctx.sql(q).await.unwrap();
         let schema = Arc::clone(frame.schema().inner());
         let batches = frame.collect().await.unwrap();
-        arrow::compute::concat_batches(&schema, &batches).unwrap()
+        let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
+        let keys: Vec<arrow::compute::SortColumn> = all
+            .columns()
+            .iter()
+            .map(|c| arrow::compute::SortColumn {
+                values: Arc::clone(c),
+                options: None,
+            })
+            .collect();
+        let order = arrow::compute::lexsort_to_indices(&keys, None).unwrap();
+        arrow::compute::take_record_batch(&all, &order).unwrap()
     }
 
     async fn plan(ctx: &SessionContext, q: &str) -> String {
@@ -462,6 +486,16 @@ mod tests {
                     assert_eq!(got, want, "{q}: {partitions} partitions, skip {skip}");
                     let text = plan(&ours, q).await;
                     assert!(text.contains("TextKeyAggregateExec"), "{q}\n{text}");
+                }
+                // Left to DataFusion: a number key, two keys, grouping sets.
+                for q in [
+                    "SELECT n, count(*) FROM t GROUP BY n",
+                    "SELECT k, n, count(*) FROM t GROUP BY k, n",
+                    "SELECT k, n, count(*) FROM t GROUP BY GROUPING SETS ((k), (n))",
+                ] {
+                    assert_eq!(sorted(&ours, q).await, sorted(&theirs, q).await, "{q}");
+                    let text = plan(&ours, q).await;
+                    assert!(!text.contains("TextKeyAggregateExec"), "{q}\n{text}");
                 }
                 // The nearly unique key made the probe pass rows on.
                 let text = plan(&ours, queries[4]).await;

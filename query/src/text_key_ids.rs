@@ -7,6 +7,7 @@
 //! view in a small direct-mapped cache; only a miss looks at the bytes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow::array::{Array, StringViewArray, StringViewBuilder};
 use foldhash::fast::FixedState;
@@ -17,9 +18,10 @@ const CACHE_SLOTS: usize = 256;
 /// The distinct keys seen so far, in id order (`None` is the NULL key).
 #[derive(Debug, Default)]
 pub struct TextKeyIds {
-    ids: HashMap<Box<str>, usize, FixedState>,
+    ids: HashMap<Arc<str>, usize, FixedState>,
     null_id: Option<usize>,
-    keys: Vec<Option<Box<str>>>,
+    /// Each key's text, shared with `ids`.
+    keys: Vec<Option<Arc<str>>>,
 }
 
 impl TextKeyIds {
@@ -34,8 +36,9 @@ impl TextKeyIds {
 
     /// Bytes held, roughly.
     pub fn size(&self) -> usize {
-        let text: usize = self.keys.iter().flatten().map(|k| 2 * k.len()).sum();
-        text + self.keys.capacity() * 3 * size_of::<usize>()
+        let text: usize = self.keys.iter().flatten().map(|k| k.len() + 16).sum();
+        // The map: a key, an id and a control byte per slot.
+        text + self.keys.capacity() * 2 * size_of::<usize>() + self.ids.capacity() * 25
     }
 
     /// Writes the id of each row's key into `out` (cleared first), giving
@@ -73,8 +76,9 @@ impl TextKeyIds {
             return *id;
         }
         let id = self.keys.len();
-        self.keys.push(Some(key.into()));
-        self.ids.insert(key.into(), id);
+        let key: Arc<str> = key.into();
+        self.keys.push(Some(Arc::clone(&key)));
+        self.ids.insert(key, id);
         id
     }
 
