@@ -8,8 +8,6 @@
 
 use arrow::array::RecordBatch;
 use criterion::{Criterion, criterion_group, criterion_main};
-use strata_engine::sample::{SampleConfig, generate};
-use strata_engine::{Engine, EngineConfig};
 use strata_query::datafusion::error::Result;
 use strata_query::datafusion::prelude::SessionContext;
 use strata_query::search::{SearchParams, search, search_frame, time_bounds};
@@ -25,29 +23,7 @@ fn searches(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let mut records = generate(
-        &SampleConfig {
-            total: ROWS,
-            duration_us: 3 * 3_600_000_000,
-            ..SampleConfig::default()
-        },
-        ROWS,
-    );
-    for r in &mut records {
-        r.context.workspace_id = "ws-bench".into();
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = rt.block_on(async {
-        let engine = Engine::open(EngineConfig {
-            background_tasks: false,
-            ..EngineConfig::new(dir.path())
-        })
-        .await
-        .expect("engine");
-        engine.ingest(&records).await.expect("ingest");
-        engine.flush().await.expect("flush");
-        engine
-    });
+    let (_dir, engine, records) = strata_benches::three_hour_engine(&rt, ROWS);
     let ctx = session(&engine, &QueryConfig::default()).expect("session");
     let trace = records[ROWS / 2].trace_id.clone().expect("traced record");
     let queries = [

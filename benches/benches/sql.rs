@@ -7,8 +7,6 @@
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use strata_engine::sample::{SampleConfig, generate};
-use strata_engine::{Engine, EngineConfig};
 use strata_query::datafusion::execution::object_store::ObjectStoreUrl;
 use strata_query::datafusion::prelude::{SessionConfig, SessionContext};
 use strata_query::{HOT_STORE_URL, LogsTableProvider, QueryConfig, session};
@@ -22,29 +20,7 @@ fn aggregates(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let mut records = generate(
-        &SampleConfig {
-            total: ROWS,
-            duration_us: 3 * 3_600_000_000,
-            ..SampleConfig::default()
-        },
-        ROWS,
-    );
-    for r in &mut records {
-        r.context.workspace_id = "ws-bench".into();
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = rt.block_on(async {
-        let engine = Engine::open(EngineConfig {
-            background_tasks: false,
-            ..EngineConfig::new(dir.path())
-        })
-        .await
-        .expect("engine");
-        engine.ingest(&records).await.expect("ingest");
-        engine.flush().await.expect("flush");
-        engine
-    });
+    let (_dir, engine, _records) = strata_benches::three_hour_engine(&rt, ROWS);
     let strata = session(&engine, &QueryConfig::default()).expect("session");
     let builtin = SessionContext::new_with_config(SessionConfig::new());
     let url = ObjectStoreUrl::parse(HOT_STORE_URL).expect("url");

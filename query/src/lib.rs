@@ -38,6 +38,8 @@ pub mod stored_text;
 pub mod table_provider;
 pub mod table_schema;
 pub mod templates_table;
+#[cfg(test)]
+mod test_util;
 pub mod text_key_aggregate;
 pub mod text_key_aggregation;
 pub mod text_key_ids;

@@ -355,8 +355,9 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
     use datafusion::datasource::MemTable;
     use datafusion::execution::session_state::SessionStateBuilder;
-    use datafusion::prelude::{SessionConfig, SessionContext};
+    use datafusion::prelude::SessionContext;
 
+    use crate::test_util::{config, explain_analyze, skipped_aggregation_rows, sorted};
     use crate::text_key_aggregation::TextKeyAggregation;
 
     /// A table with a low-cardinality text key `k` (nulls, long and short
@@ -411,37 +412,6 @@ mod tests {
         MemTable::try_new(schema, parts).unwrap()
     }
 
-    async fn sorted(ctx: &SessionContext, q: &str) -> RecordBatch {
-        // Rows in the order of all their columns: a total order.
-        let frame = ctx.sql(q).await.unwrap();
-        let schema = Arc::clone(frame.schema().inner());
-        let batches = frame.collect().await.unwrap();
-        let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
-        let keys: Vec<arrow::compute::SortColumn> = all
-            .columns()
-            .iter()
-            .map(|c| arrow::compute::SortColumn {
-                values: Arc::clone(c),
-                options: None,
-            })
-            .collect();
-        let order = arrow::compute::lexsort_to_indices(&keys, None).unwrap();
-        arrow::compute::take_record_batch(&all, &order).unwrap()
-    }
-
-    async fn plan(ctx: &SessionContext, q: &str) -> String {
-        let batches = ctx
-            .sql(&format!("EXPLAIN ANALYZE {q}"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        arrow::util::pretty::pretty_format_batches(&batches)
-            .unwrap()
-            .to_string()
-    }
-
     /// Aggregates grouped by a text key answer exactly as DataFusion's own
     /// partial aggregate does (the same query without the rule), on two and
     /// three partitions, with partial aggregation skipped and not, and the
@@ -460,14 +430,7 @@ mod tests {
         ];
         for partitions in [2, 3] {
             for skip in [false, true] {
-                let mut config = SessionConfig::new()
-                    .with_target_partitions(partitions)
-                    .with_batch_size(256);
-                if skip {
-                    let exec = &mut config.options_mut().execution;
-                    exec.skip_partial_aggregation_probe_rows_threshold = 300;
-                    exec.skip_partial_aggregation_probe_ratio_threshold = 0.1;
-                }
+                let config = config(partitions, 256, skip.then_some((300, 0.1)));
                 let theirs = SessionContext::new_with_config(config.clone());
                 let ours = SessionContext::new_with_state(
                     SessionStateBuilder::new()
@@ -484,7 +447,7 @@ mod tests {
                     let want = sorted(&theirs, q).await;
                     let got = sorted(&ours, q).await;
                     assert_eq!(got, want, "{q}: {partitions} partitions, skip {skip}");
-                    let text = plan(&ours, q).await;
+                    let text = explain_analyze(&ours, q).await;
                     assert!(text.contains("TextKeyAggregateExec"), "{q}\n{text}");
                 }
                 // Left to DataFusion: a number key, two keys, grouping sets.
@@ -494,17 +457,12 @@ mod tests {
                     "SELECT k, n, count(*) FROM t GROUP BY GROUPING SETS ((k), (n))",
                 ] {
                     assert_eq!(sorted(&ours, q).await, sorted(&theirs, q).await, "{q}");
-                    let text = plan(&ours, q).await;
+                    let text = explain_analyze(&ours, q).await;
                     assert!(!text.contains("TextKeyAggregateExec"), "{q}\n{text}");
                 }
                 // The nearly unique key made the probe pass rows on.
-                let text = plan(&ours, queries[4]).await;
-                let skipped: usize = text
-                    .split("skipped_aggregation_rows=")
-                    .nth(1)
-                    .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or_else(|| panic!("no skipped_aggregation_rows in\n{text}"));
+                let text = explain_analyze(&ours, queries[4]).await;
+                let skipped = skipped_aggregation_rows(&text);
                 assert_eq!(skipped > 0, skip, "{text}");
             }
         }

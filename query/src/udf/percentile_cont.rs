@@ -481,7 +481,9 @@ mod tests {
     use arrow::record_batch::RecordBatch;
     use datafusion::datasource::MemTable;
     use datafusion::logical_expr::AggregateUDF;
-    use datafusion::prelude::{SessionConfig, SessionContext};
+    use datafusion::prelude::SessionContext;
+
+    use crate::test_util::{config, explain_analyze, skipped_aggregation_rows, sorted};
 
     /// xorshift64: deterministic test data without a dependency.
     struct Rng(u64);
@@ -662,20 +664,12 @@ mod tests {
         ];
         for partitions in [1, 3] {
             for skip_partial in [false, true] {
-                let mut config = SessionConfig::new()
-                    .with_target_partitions(partitions)
-                    .with_batch_size(128);
-                if skip_partial {
-                    let exec = &mut config.options_mut().execution;
-                    exec.skip_partial_aggregation_probe_rows_threshold = 10;
-                    exec.skip_partial_aggregation_probe_ratio_threshold = 0.0;
-                }
-                let theirs = SessionContext::new_with_config(
-                    SessionConfig::new()
-                        .with_target_partitions(partitions)
-                        .with_batch_size(128),
-                );
-                let ours = SessionContext::new_with_config(config);
+                let theirs = SessionContext::new_with_config(config(partitions, 128, None));
+                let ours = SessionContext::new_with_config(config(
+                    partitions,
+                    128,
+                    skip_partial.then_some((10, 0.0)),
+                ));
                 ours.register_udaf(AggregateUDF::new_from_impl(PercentileContFunc::new()));
                 for ctx in [&theirs, &ours] {
                     let parts: Vec<Vec<RecordBatch>> =
@@ -685,32 +679,11 @@ mod tests {
                 }
                 if skip_partial && partitions > 1 {
                     // The partial aggregate did pass rows on as states.
-                    let plan = ours
-                        .sql(&format!("EXPLAIN ANALYZE {}", queries[0]))
-                        .await
-                        .unwrap()
-                        .collect()
-                        .await
-                        .unwrap();
-                    let text = arrow::util::pretty::pretty_format_batches(&plan)
-                        .unwrap()
-                        .to_string();
-                    let skipped: usize = text
-                        .split("skipped_aggregation_rows=")
-                        .nth(1)
-                        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or_else(|| panic!("no skipped_aggregation_rows in\n{text}"));
-                    assert!(skipped > 0, "{text}");
+                    let text = explain_analyze(&ours, queries[0]).await;
+                    assert!(skipped_aggregation_rows(&text) > 0, "{text}");
                 }
                 for q in queries {
-                    let sorted = format!("SELECT * FROM ({q}) ORDER BY 1 NULLS FIRST");
-                    let want = theirs.sql(&sorted).await.unwrap().collect().await.unwrap();
-                    let got = ours.sql(&sorted).await.unwrap().collect().await.unwrap();
-                    let (want, got) = (
-                        arrow::compute::concat_batches(&want[0].schema(), &want).unwrap(),
-                        arrow::compute::concat_batches(&got[0].schema(), &got).unwrap(),
-                    );
+                    let (want, got) = (sorted(&theirs, q).await, sorted(&ours, q).await);
                     assert!(want.num_rows() > 0, "{q}");
                     assert_eq!(
                         got, want,
