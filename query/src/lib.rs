@@ -40,7 +40,7 @@ pub mod table_schema;
 pub mod templates_table;
 #[cfg(test)]
 mod test_util;
-pub mod text_key_aggregate;
+pub mod text_key_aggregate_exec;
 pub mod text_key_aggregation;
 pub mod text_key_ids;
 pub mod udf;

@@ -1,6 +1,6 @@
 //! [`TextKeyAggregation`]: a physical optimizer rule putting
 //! [`TextKeyAggregateExec`] in place of each partial aggregate grouped by
-//! one `Utf8View` key (see [`crate::text_key_aggregate`]). The final
+//! one `Utf8View` key (see [`crate::text_key_aggregate_exec`]). The final
 //! aggregate above it, and the repartition between them, are unchanged:
 //! the stage's output is the partial aggregate's, column for column.
 
@@ -13,7 +13,7 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::aggregates::AggregateExec;
 
-use crate::text_key_aggregate::TextKeyAggregateExec;
+use crate::text_key_aggregate_exec::TextKeyAggregateExec;
 
 /// Partial aggregates by one text key group by dense key ids.
 #[derive(Debug, Default)]

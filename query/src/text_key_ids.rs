@@ -1,5 +1,5 @@
 //! [`TextKeyIds`]: dense ids (0, 1, 2, ...) for the distinct values of a
-//! `Utf8View` group key, for [`crate::text_key_aggregate`].
+//! `Utf8View` group key, for [`crate::text_key_aggregate_exec`].
 //!
 //! A view that repeats within an array is the same string (Parquet's
 //! dictionary pages decode into views of one buffer, and a short string's
