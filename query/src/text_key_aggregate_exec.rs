@@ -1,21 +1,24 @@
-//! [`TextKeyAggregateExec`]: the partial stage of an aggregate grouped by one
-//! `Utf8View` key, with dense key ids as group indices.
+//! [`TextKeyAggregateExec`]: the stage of an aggregate that reads its input
+//! (partial, or single-stage), grouped by one `Utf8View` key, with dense
+//! key ids as group indices.
 //!
 //! DataFusion 55 groups a `Utf8View` key by hashing and comparing every
 //! row's bytes (`ArrowBytesViewMap`): a fifth of `percentile_cont ... GROUP
 //! BY service` over 10M rows and a third of `count(*) ... GROUP BY
 //! service`. Here each row's key gets a dense id from [`TextKeyIds`] (a
 //! lookup of its view, see there) and the ids are the accumulators' group
-//! indices: no hash table at all. The stage is otherwise DataFusion's
-//! partial aggregate: the same accumulators, arguments, `FILTER`s and
-//! output (the key, then each accumulator's state, one row per group), and
-//! the same switch to passing rows on as states when the probe finds
-//! nearly as many groups as rows
-//! (`datafusion.execution.skip_partial_aggregation_probe_*`), and, when
-//! the memory pool refuses more, the same early emission of what it has.
-//! Keys of more than one column go through DataFusion's group values.
+//! indices: no hash table at all. The stage is otherwise DataFusion's: the
+//! same accumulators, arguments, `FILTER`s and output (the key, then each
+//! accumulator's state, one row per group; a single-stage aggregate's
+//! answers instead of states), and in a partial stage the same switch to
+//! passing rows on as states when the probe finds nearly as many groups as
+//! rows (`datafusion.execution.skip_partial_aggregation_probe_*`) and, when
+//! the memory pool refuses more, the same early emission of what it has
+//! (a single stage fails there instead: DataFusion's would spill). Keys of
+//! more than one column go through DataFusion's group values.
 //! [`crate::text_key_aggregation::TextKeyAggregation`] puts it in place of
-//! `AggregateExec: mode=Partial` where it applies.
+//! `AggregateExec: mode=Partial` (or `Single`, `SinglePartitioned`) where it
+//! applies.
 
 use std::fmt;
 use std::sync::Arc;
@@ -48,6 +51,7 @@ use crate::text_key_ids::TextKeyIds;
 /// The partial aggregate it replaces, as the parts this stage needs.
 #[derive(Debug, Clone)]
 pub struct TextKeyAggregateExec {
+    mode: AggregateMode,
     /// The aggregate replaced: plan properties, statistics and rebuilding
     /// with new children go through it.
     agg: Arc<AggregateExec>,
@@ -62,16 +66,18 @@ pub struct TextKeyAggregateExec {
 }
 
 impl TextKeyAggregateExec {
-    /// This stage in place of `agg`, or `None` where it does not apply: a
-    /// partial aggregate over unsorted input, grouped by one `Utf8View`
-    /// expression, whose accumulators all group natively.
+    /// This stage in place of `agg`, or `None` where it does not apply: an
+    /// aggregate reading unsorted input (partial or single-stage), grouped
+    /// by one `Utf8View` expression, whose accumulators all group natively.
     pub fn try_replace(agg: &AggregateExec) -> Result<Option<Self>> {
         let group_by = agg.group_expr();
         let [(key, key_name)] = group_by.expr() else {
             return Ok(None);
         };
-        let applies = *agg.mode() == AggregateMode::Partial
-            && group_by.is_single()
+        let applies = matches!(
+            agg.mode(),
+            AggregateMode::Partial | AggregateMode::Single | AggregateMode::SinglePartitioned
+        ) && group_by.is_single()
             && agg.limit_options().is_none()
             && matches!(
                 agg.input_order_mode(),
@@ -86,6 +92,7 @@ impl TextKeyAggregateExec {
             return Ok(None);
         }
         Ok(Some(TextKeyAggregateExec {
+            mode: *agg.mode(),
             agg: Arc::new(agg.clone()),
             input: Arc::clone(agg.input()),
             key: Arc::clone(key),
@@ -104,7 +111,8 @@ impl DisplayAs for TextKeyAggregateExec {
         let aggs: Vec<&str> = self.aggr_expr.iter().map(|a| a.name()).collect();
         write!(
             f,
-            "TextKeyAggregateExec: mode=Partial, gby=[{} as {}], aggr=[{}]",
+            "TextKeyAggregateExec: mode={:?}, gby=[{} as {}], aggr=[{}]",
+            self.mode,
             self.key,
             self.key_name,
             aggs.join(", ")
@@ -166,15 +174,23 @@ impl ExecutionPlan for TextKeyAggregateExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let options = &context.session_config().options().execution;
+        // A single-stage aggregate answers: it never passes rows on, and
+        // its groups cannot be sent on early.
+        let evaluates = self.mode != AggregateMode::Partial;
         let probe = SkipProbe {
             rows_threshold: options.skip_partial_aggregation_probe_rows_threshold,
-            ratio_threshold: options.skip_partial_aggregation_probe_ratio_threshold,
+            ratio_threshold: if evaluates {
+                1.0
+            } else {
+                options.skip_partial_aggregation_probe_ratio_threshold
+            },
         };
         let reservation = MemoryConsumer::new(format!("TextKeyAggregateExec[{partition}]"))
             .register(context.memory_pool());
         let state = PartialState {
             key: Arc::clone(&self.key),
-            arguments: aggregate_expressions(&self.aggr_expr, &AggregateMode::Partial, 1)?,
+            arguments: aggregate_expressions(&self.aggr_expr, &self.mode, 1)?,
+            evaluates,
             filters: self.filter_expr.clone(),
             accumulators: accumulators(&self.aggr_expr)?,
             aggr_expr: self.aggr_expr.clone(),
@@ -199,7 +215,11 @@ impl ExecutionPlan for TextKeyAggregateExec {
                             // Out of memory: send on what is aggregated so
                             // far (the final stage merges it), as
                             // DataFusion's partial stage does.
-                            if out.is_none() && reservation.try_resize(state.size()).is_err() {
+                            if state.evaluates {
+                                reservation.try_resize(state.size())?;
+                                out
+                            } else if out.is_none() && reservation.try_resize(state.size()).is_err()
+                            {
                                 let early = state.emit()?;
                                 reservation.resize(state.size());
                                 early
@@ -249,6 +269,9 @@ struct SkipProbe {
 struct PartialState {
     key: Arc<dyn PhysicalExpr>,
     arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
+    /// Emits each group's answer (`Single`, `SinglePartitioned`) rather
+    /// than its state (`Partial`).
+    evaluates: bool,
     filters: Vec<Option<Arc<dyn PhysicalExpr>>>,
     accumulators: Vec<Box<dyn GroupsAccumulator>>,
     aggr_expr: Vec<Arc<AggregateFunctionExpr>>,
@@ -317,7 +340,11 @@ impl PartialState {
         let timer = self.baseline.elapsed_compute().timer();
         let mut columns: Vec<ArrayRef> = vec![Arc::new(self.ids.take_keys())];
         for acc in &mut self.accumulators {
-            columns.extend(acc.state(EmitTo::All)?);
+            if self.evaluates {
+                columns.push(acc.evaluate(EmitTo::All)?);
+            } else {
+                columns.extend(acc.state(EmitTo::All)?);
+            }
         }
         self.accumulators = accumulators(&self.aggr_expr)?;
         drop(timer);
@@ -413,9 +440,10 @@ mod tests {
     }
 
     /// Aggregates grouped by a text key answer exactly as DataFusion's own
-    /// partial aggregate does (the same query without the rule), on two and
-    /// three partitions, with partial aggregation skipped and not, and the
-    /// rule did replace the partial aggregate.
+    /// do (the same query without the rule), on one partition (a
+    /// single-stage aggregate), two and three (partial and final), with
+    /// partial aggregation skipped and not, and the rule did replace the
+    /// aggregate reading the input.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn answers_equal_datafusions_partial_aggregate() {
         // Integer sums: a float sum's last bit depends on the order partial
@@ -428,7 +456,7 @@ mod tests {
             "SELECT u, count(*), sum(n), max(v) FROM t GROUP BY u",
             "SELECT k, count(*) FROM t WHERE n > 1000 GROUP BY k",
         ];
-        for partitions in [2, 3] {
+        for partitions in [1, 2, 3] {
             for skip in [false, true] {
                 let config = config(partitions, 256, skip.then_some((300, 0.1)));
                 let theirs = SessionContext::new_with_config(config.clone());
@@ -463,7 +491,8 @@ mod tests {
                 // The nearly unique key made the probe pass rows on.
                 let text = explain_analyze(&ours, queries[4]).await;
                 let skipped = skipped_aggregation_rows(&text);
-                assert_eq!(skipped > 0, skip, "{text}");
+                // (A single-stage aggregate never passes rows on.)
+                assert_eq!(skipped > 0, skip && partitions > 1, "{text}");
             }
         }
     }
