@@ -1,8 +1,9 @@
 //! [`TextKeyAggregation`]: a physical optimizer rule putting
-//! [`TextKeyAggregateExec`] in place of each partial aggregate grouped by
-//! one `Utf8View` key (see [`crate::text_key_aggregate_exec`]). The final
-//! aggregate above it, and the repartition between them, are unchanged:
-//! the stage's output is the partial aggregate's, column for column.
+//! [`TextKeyAggregateExec`] in place of each aggregate that reads its input
+//! (partial, or single-stage) grouped by one `Utf8View` key (see
+//! [`crate::text_key_aggregate_exec`]). Everything above it (repartition,
+//! final aggregate) is unchanged: the stage's output is the replaced
+//! aggregate's, column for column.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use datafusion::physical_plan::aggregates::AggregateExec;
 
 use crate::text_key_aggregate_exec::TextKeyAggregateExec;
 
-/// Partial aggregates by one text key group by dense key ids.
+/// Aggregates by one text key group by dense key ids.
 #[derive(Debug, Default)]
 pub struct TextKeyAggregation;
 
