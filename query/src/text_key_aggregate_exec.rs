@@ -48,20 +48,11 @@ use futures::StreamExt;
 
 use crate::text_key_ids::TextKeyIds;
 
-/// The partial aggregate it replaces, as the parts this stage needs.
+/// The aggregate it replaces (its input, key, aggregates, filters, schema
+/// and plan properties are this stage's), and the stage's own metrics.
 #[derive(Debug, Clone)]
 pub struct TextKeyAggregateExec {
-    mode: AggregateMode,
-    /// The aggregate replaced: plan properties, statistics and rebuilding
-    /// with new children go through it.
     agg: Arc<AggregateExec>,
-    input: Arc<dyn ExecutionPlan>,
-    key: Arc<dyn PhysicalExpr>,
-    key_name: String,
-    aggr_expr: Vec<Arc<AggregateFunctionExpr>>,
-    filter_expr: Vec<Option<Arc<dyn PhysicalExpr>>>,
-    schema: SchemaRef,
-    properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
 
@@ -71,7 +62,7 @@ impl TextKeyAggregateExec {
     /// by one `Utf8View` expression, whose accumulators all group natively.
     pub fn try_replace(agg: &AggregateExec) -> Result<Option<Self>> {
         let group_by = agg.group_expr();
-        let [(key, key_name)] = group_by.expr() else {
+        let [(key, _)] = group_by.expr() else {
             return Ok(None);
         };
         let applies = matches!(
@@ -92,29 +83,25 @@ impl TextKeyAggregateExec {
             return Ok(None);
         }
         Ok(Some(TextKeyAggregateExec {
-            mode: *agg.mode(),
             agg: Arc::new(agg.clone()),
-            input: Arc::clone(agg.input()),
-            key: Arc::clone(key),
-            key_name: key_name.clone(),
-            aggr_expr: agg.aggr_expr().to_vec(),
-            filter_expr: agg.filter_expr().to_vec(),
-            schema: agg.schema(),
-            properties: Arc::clone(agg.properties()),
             metrics: ExecutionPlanMetricsSet::new(),
         }))
+    }
+
+    /// The one group key and its name (`try_replace` checked there is one).
+    fn key(&self) -> &(Arc<dyn PhysicalExpr>, String) {
+        &self.agg.group_expr().expr()[0]
     }
 }
 
 impl DisplayAs for TextKeyAggregateExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let aggs: Vec<&str> = self.aggr_expr.iter().map(|a| a.name()).collect();
+        let aggs: Vec<&str> = self.agg.aggr_expr().iter().map(|a| a.name()).collect();
+        let (key, name) = self.key();
         write!(
             f,
-            "TextKeyAggregateExec: mode={:?}, gby=[{} as {}], aggr=[{}]",
-            self.mode,
-            self.key,
-            self.key_name,
+            "TextKeyAggregateExec: mode={:?}, gby=[{key} as {name}], aggr=[{}]",
+            self.agg.mode(),
             aggs.join(", ")
         )
     }
@@ -126,11 +113,11 @@ impl ExecutionPlan for TextKeyAggregateExec {
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
+        self.agg.properties()
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
+        vec![self.agg.input()]
     }
 
     fn apply_expressions(
@@ -175,28 +162,27 @@ impl ExecutionPlan for TextKeyAggregateExec {
     ) -> Result<SendableRecordBatchStream> {
         let options = &context.session_config().options().execution;
         // A single-stage aggregate answers: it never passes rows on, and
-        // its groups cannot be sent on early.
-        let evaluates = self.mode != AggregateMode::Partial;
-        let probe = SkipProbe {
+        // its groups cannot be sent on early. A ratio of 1 or more turns
+        // DataFusion's probe off.
+        let evaluates = *self.agg.mode() != AggregateMode::Partial;
+        let ratio_threshold = options.skip_partial_aggregation_probe_ratio_threshold;
+        let probe = (!evaluates && ratio_threshold < 1.0).then_some(SkipProbe {
             rows_threshold: options.skip_partial_aggregation_probe_rows_threshold,
-            ratio_threshold: if evaluates {
-                1.0
-            } else {
-                options.skip_partial_aggregation_probe_ratio_threshold
-            },
-        };
+            ratio_threshold,
+        });
         let reservation = MemoryConsumer::new(format!("TextKeyAggregateExec[{partition}]"))
             .register(context.memory_pool());
-        let state = PartialState {
-            key: Arc::clone(&self.key),
-            arguments: aggregate_expressions(&self.aggr_expr, &self.mode, 1)?,
+        let aggr_expr = self.agg.aggr_expr().to_vec();
+        let state = AggregationState {
+            key: Arc::clone(&self.key().0),
+            arguments: aggregate_expressions(&aggr_expr, self.agg.mode(), 1)?,
             evaluates,
-            filters: self.filter_expr.clone(),
-            accumulators: accumulators(&self.aggr_expr)?,
-            aggr_expr: self.aggr_expr.clone(),
+            filters: self.agg.filter_expr().to_vec(),
+            accumulators: accumulators(&aggr_expr)?,
+            aggr_expr,
             ids: TextKeyIds::default(),
             group_indices: Vec::new(),
-            schema: Arc::clone(&self.schema),
+            schema: self.agg.schema(),
             input_rows: 0,
             skipping: false,
             probe,
@@ -204,7 +190,7 @@ impl ExecutionPlan for TextKeyAggregateExec {
             skipped_rows: MetricBuilder::new(&self.metrics)
                 .counter("skipped_aggregation_rows", partition),
         };
-        let input = self.input.execute(partition, context)?;
+        let input = self.agg.input().execute(partition, context)?;
         let stream = futures::stream::try_unfold(
             (input, state, reservation, false),
             |(mut input, mut state, reservation, mut done)| async move {
@@ -212,14 +198,14 @@ impl ExecutionPlan for TextKeyAggregateExec {
                     let out = match input.next().await.transpose()? {
                         Some(batch) => {
                             let out = state.add(&batch)?;
-                            // Out of memory: send on what is aggregated so
-                            // far (the final stage merges it), as
-                            // DataFusion's partial stage does.
                             if state.evaluates {
                                 reservation.try_resize(state.size())?;
                                 out
                             } else if out.is_none() && reservation.try_resize(state.size()).is_err()
                             {
+                                // Out of memory: send on what is aggregated
+                                // so far (the final stage merges it), as
+                                // DataFusion's partial stage does.
                                 let early = state.emit()?;
                                 reservation.resize(state.size());
                                 early
@@ -243,7 +229,7 @@ impl ExecutionPlan for TextKeyAggregateExec {
             },
         );
         Ok(Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
+            self.agg.schema(),
             stream,
         )))
     }
@@ -265,8 +251,8 @@ struct SkipProbe {
     ratio_threshold: f64,
 }
 
-/// One partition's partial aggregation.
-struct PartialState {
+/// One partition's aggregation.
+struct AggregationState {
     key: Arc<dyn PhysicalExpr>,
     arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
     /// Emits each group's answer (`Single`, `SinglePartitioned`) rather
@@ -280,12 +266,13 @@ struct PartialState {
     schema: SchemaRef,
     input_rows: usize,
     skipping: bool,
-    probe: SkipProbe,
+    /// `None` where the probe is off (a single stage, or by configuration).
+    probe: Option<SkipProbe>,
     baseline: BaselineMetrics,
     skipped_rows: datafusion::physical_plan::metrics::Count,
 }
 
-impl PartialState {
+impl AggregationState {
     /// Aggregates `batch`; returns a batch to send on when the stage emits
     /// early (the probe switched it to passing rows on) or passes rows on.
     fn add(&mut self, batch: &RecordBatch) -> Result<Option<RecordBatch>> {
@@ -321,11 +308,11 @@ impl PartialState {
         self.input_rows += batch.num_rows();
         drop(timer);
         // DataFusion's probe, checked after every batch past the threshold
-        // until it decides to skip (a ratio of 1 or more turns it off).
-        if self.probe.ratio_threshold < 1.0
-            && self.input_rows >= self.probe.rows_threshold
-            && groups as f64 / self.input_rows as f64 > self.probe.ratio_threshold
-        {
+        // until it decides to skip.
+        if self.probe.as_ref().is_some_and(|p| {
+            self.input_rows >= p.rows_threshold
+                && groups as f64 / self.input_rows as f64 > p.ratio_threshold
+        }) {
             self.skipping = true;
             return self.emit();
         }

@@ -281,6 +281,32 @@ impl PercentileGroups {
         Ok(arrow::compute::cast(&values, &self.data_type)?)
     }
 
+    /// The state: a list of the accumulator's type per group, list `i`
+    /// ending at `ends[i]` of `values`.
+    fn state_lists(
+        &self,
+        ends: impl IntoIterator<Item = usize>,
+        values: Float64Array,
+        nulls: Option<NullBuffer>,
+    ) -> Result<ArrayRef> {
+        let offsets = std::iter::once(Ok(0))
+            .chain(ends.into_iter().map(|end| {
+                i32::try_from(end).map_err(|_| {
+                    DataFusionError::ResourcesExhausted(
+                        "percentile_cont: a state of 2^31 values or more".into(),
+                    )
+                })
+            }))
+            .collect::<Result<Vec<i32>>>()?;
+        let lists = ListArray::try_new(
+            Arc::new(Field::new_list_field(self.data_type.clone(), true)),
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            self.to_own_type(values)?,
+            nulls,
+        )?;
+        Ok(Arc::new(lists))
+    }
+
     fn grow(&mut self, total_num_groups: usize) -> Result<()> {
         if u32::try_from(total_num_groups).is_err() {
             return Err(DataFusionError::ResourcesExhausted(
@@ -334,16 +360,12 @@ impl GroupsAccumulator for PercentileGroups {
     ) -> Result<()> {
         self.grow(total_num_groups)?;
         let lists = values[0].as_list::<i32>();
-        let lists = if self.data_type == DataType::Float64 {
-            lists.clone()
-        } else {
-            ListArray::try_new(
-                Arc::new(Field::new_list_field(DataType::Float64, true)),
-                lists.offsets().clone(),
-                Arc::new(as_f64(lists.values())?),
-                lists.nulls().cloned(),
-            )?
-        };
+        let lists = ListArray::try_new(
+            Arc::new(Field::new_list_field(DataType::Float64, true)),
+            lists.offsets().clone(),
+            Arc::new(as_f64(lists.values())?),
+            lists.nulls().cloned(),
+        )?;
         // The lists' values never hold nulls (states are built without).
         if let Some(nulls) = lists.values().nulls() {
             let offsets = lists.value_offsets();
@@ -369,22 +391,11 @@ impl GroupsAccumulator for PercentileGroups {
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
         let (ends, values) = self.take_groups(emit_to)?;
-        let mut offsets = Vec::with_capacity(ends.len() + 1);
-        offsets.push(0i32);
-        for end in ends {
-            offsets.push(i32::try_from(end).map_err(|_| {
-                DataFusionError::ResourcesExhausted(
-                    "percentile_cont: a partial state over 2^31 values".into(),
-                )
-            })?);
-        }
-        let lists = ListArray::try_new(
-            Arc::new(Field::new_list_field(self.data_type.clone(), true)),
-            OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            self.to_own_type(Float64Array::from(values))?,
+        Ok(vec![self.state_lists(
+            ends,
+            Float64Array::from(values),
             None,
-        )?;
-        Ok(vec![Arc::new(lists)])
+        )?])
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
@@ -409,16 +420,8 @@ impl GroupsAccumulator for PercentileGroups {
         // Each row its own group: a one-value list, or null.
         let input = as_f64(&values[0])?;
         let nulls = NullBuffer::union(input.nulls(), filter_mask(opt_filter).as_ref());
-        let rows = i32::try_from(input.len()).map_err(|_| {
-            DataFusionError::ResourcesExhausted("percentile_cont: a batch over 2^31 rows".into())
-        })?;
-        let lists = ListArray::try_new(
-            Arc::new(Field::new_list_field(self.data_type.clone(), true)),
-            OffsetBuffer::new(ScalarBuffer::from((0..=rows).collect::<Vec<i32>>())),
-            self.to_own_type(Float64Array::new(input.values().clone(), None))?,
-            nulls,
-        )?;
-        Ok(vec![Arc::new(lists)])
+        let values = Float64Array::new(input.values().clone(), None);
+        Ok(vec![self.state_lists(1..=input.len(), values, nulls)?])
     }
 
     fn size(&self) -> usize {
@@ -428,9 +431,7 @@ impl GroupsAccumulator for PercentileGroups {
 
 /// Floating-point values as `f64`s (exactly: every `f16` and `f32` is one).
 fn as_f64(values: &ArrayRef) -> Result<Float64Array> {
-    if values.data_type() == &DataType::Float64 {
-        return Ok(values.as_primitive::<Float64Type>().clone());
-    }
+    // A cast to the array's own type returns it.
     let cast = arrow::compute::cast(values, &DataType::Float64)?;
     Ok(cast.as_primitive::<Float64Type>().clone())
 }
