@@ -20,8 +20,8 @@
 //!   `DataSourceExec` over Parquet with row selections plus the memtable,
 //!   wrapped in [`LogsScanExec`] (which shows pruning in `EXPLAIN`).
 //! - [`udf::SearchFunc`]: `search(column, 'query')`.
-//! - [`text_key_aggregation::TextKeyAggregation`]: aggregates
-//!   grouped by one text key group by dense key ids.
+//! - [`text_key_aggregation::TextKeyAggregation`]: aggregates grouped by
+//!   one text key group by dense key ids.
 //! - [`shell`]: the `strata sql` REPL and output [`format`](mod@format)s.
 
 pub mod config;
