@@ -85,34 +85,48 @@ fn segment(c: &mut Criterion) {
     group.finish();
 }
 
-/// `message` and `attributes` to shapes and variables (segment write) and
-/// back (every read of them from a segment).
+/// `message`, `attributes` and `stack_trace` to shapes and variables
+/// (segment write) and back (every read of them from a segment), with the
+/// fields they refer to.
 fn text_shapes(c: &mut Criterion) {
-    use arrow::array::AsArray;
+    use arrow::array::{Array, ArrayRef, AsArray, StringArray};
     use arrow::datatypes::DataType;
-    use strata_engine::segment::text_shapes::{decode, encode};
+    use strata_engine::segment::text_shapes::{SHAPED_COLUMNS, decode, encode, references};
 
     let records = hour_of_records();
     let batch = records_to_batch_with_templates(&records, None).expect("batch");
+    let text = |name: &str| -> StringArray {
+        let column = batch.column_by_name(name).expect("column");
+        column.as_string::<i32>().clone()
+    };
+    let view = |a: &dyn Array| -> ArrayRef {
+        arrow::compute::cast(a, &DataType::Utf8View).expect("views")
+    };
     let mut group = c.benchmark_group("text_shapes_100k");
     group.throughput(Throughput::Elements(ROWS as u64));
-    for column in ["message", "attributes"] {
-        let texts = batch
-            .column_by_name(column)
-            .expect("column")
-            .as_string::<i32>()
-            .clone();
-        let (shapes, vars) = encode(&texts);
-        let view = |a: &dyn arrow::array::Array| {
-            arrow::compute::cast(a, &DataType::Utf8View).expect("views")
-        };
+    for &column in SHAPED_COLUMNS {
+        let texts = text(column);
+        let refs: Vec<StringArray> = references(column).iter().map(|r| text(r)).collect();
+        let refs: Vec<&StringArray> = refs.iter().collect();
+        let (shapes, vars) = encode(&texts, &refs);
+        let ref_views: Vec<ArrayRef> = refs.iter().map(|r| view(*r)).collect();
+        let names = references(column).iter().copied();
+        let plain: Vec<(&str, Option<&dyn Array>)> = names
+            .clone()
+            .zip(refs.iter().map(|r| Some(*r as &dyn Array)))
+            .collect();
+        let views: Vec<(&str, Option<&dyn Array>)> = names
+            .zip(ref_views.iter().map(|r| Some(r.as_ref())))
+            .collect();
         let (shape_views, var_views) = (view(&shapes), view(&vars));
-        group.bench_function(format!("{column}_encode"), |b| b.iter(|| encode(&texts)));
+        group.bench_function(format!("{column}_encode"), |b| {
+            b.iter(|| encode(&texts, &refs))
+        });
         group.bench_function(format!("{column}_decode"), |b| {
-            b.iter(|| decode(&shapes, &vars, "bench").expect("decode"))
+            b.iter(|| decode(&shapes, &vars, &plain, "bench").expect("decode"))
         });
         group.bench_function(format!("{column}_decode_views"), |b| {
-            b.iter(|| decode(&shape_views, &var_views, "bench").expect("decode"))
+            b.iter(|| decode(&shape_views, &var_views, &views, "bench").expect("decode"))
         });
     }
     group.finish();

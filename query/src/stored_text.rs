@@ -1,13 +1,15 @@
-//! `message` and `attributes` rendered from a segment's stored columns.
+//! `message`, `attributes` and `stack_trace` rendered from a segment's
+//! stored columns.
 //!
 //! Segments store these columns as shapes and variables
 //! ([`strata_engine::segment::text_shapes`]); those written before that
 //! encoding, or with it turned off, store the text. The Parquet scan reads
 //! [`file_schema`]: the table's columns plus each shaped column's shape and
 //! variables columns, each null in files that lack it. Where a query asks
-//! for a shaped column, a projection over the scan renders it with
-//! [`RenderText`]: the text where the file stores it, else the shape
-//! rendered with the variables.
+//! for a shaped column, the scan also reads the fields its texts may refer
+//! to ([`text_shapes::references`]), and a projection over the scan renders
+//! it with [`RenderText`]: the text where the file stores it, else the
+//! shape rendered with the variables and those fields.
 
 use std::sync::{Arc, LazyLock};
 
@@ -22,7 +24,9 @@ use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
-use strata_engine::segment::text_shapes::{self, SHAPED_COLUMNS, shape_column, vars_column};
+use strata_engine::segment::text_shapes::{
+    self, SHAPED_COLUMNS, references, shape_column, vars_column,
+};
 
 use crate::table_schema::table_schema;
 
@@ -53,8 +57,9 @@ pub fn file_schema() -> SchemaRef {
 
 /// The columns of [`file_schema`] to read for the table's columns
 /// `projection` (every column when `None`): those, then the shape and
-/// variables columns of the shaped ones among them; and whether there are
-/// any.
+/// variables columns of the shaped ones among them and the fields those
+/// may refer to that `projection` lacks; and whether there are any shaped
+/// ones.
 pub fn file_projection(projection: Option<&Vec<usize>>) -> (Vec<usize>, bool) {
     let (table, file) = (table_schema(), file_schema());
     let mut columns: Vec<usize> = match projection {
@@ -68,45 +73,53 @@ pub fn file_projection(projection: Option<&Vec<usize>>) -> (Vec<usize>, bool) {
             renders = true;
             columns.push(file.index_of(&shape_column(c)).expect("in the file schema"));
             columns.push(file.index_of(&vars_column(c)).expect("in the file schema"));
+            for r in references(c) {
+                let r = table.index_of(r).expect("a column of logs");
+                if !columns.contains(&r) {
+                    columns.push(r);
+                }
+            }
         }
     }
     (columns, renders)
 }
 
-/// `scan` (of [`file_projection`]'s columns) under a projection to the
-/// table's columns, the shaped ones rendered.
-pub fn render_over(scan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+/// `scan` (of [`file_projection`]'s columns) under a projection to its
+/// first `requested` columns (the table's the query asked for), the shaped
+/// ones rendered.
+pub fn render_over(
+    scan: Arc<dyn ExecutionPlan>,
+    requested: usize,
+) -> Result<Arc<dyn ExecutionPlan>> {
     let input = scan.schema();
-    let stored: Vec<String> = SHAPED_COLUMNS
-        .iter()
-        .flat_map(|c| [shape_column(c), vars_column(c)])
-        .collect();
-    let column =
-        |i: usize| -> Arc<dyn PhysicalExpr> { Arc::new(Column::new(input.field(i).name(), i)) };
-    let mut exprs = Vec::with_capacity(input.fields().len());
-    for (i, f) in input.fields().iter().enumerate() {
+    let column = |name: &str| -> Result<Arc<dyn PhysicalExpr>> {
+        Ok(Arc::new(Column::new(name, input.index_of(name)?)))
+    };
+    let mut exprs = Vec::with_capacity(requested);
+    for f in input.fields().iter().take(requested) {
         let name = f.name();
-        if stored.contains(name) {
-            continue;
-        }
         if !SHAPED_COLUMNS.contains(&name.as_str()) {
-            exprs.push(ProjectionExpr::new(column(i), name.clone()));
+            exprs.push(ProjectionExpr::new(column(name)?, name.clone()));
             continue;
         }
         let udf = Arc::new(ScalarUDF::new_from_impl(RenderText::new(name)));
-        let args = vec![
-            column(i),
-            column(input.index_of(&shape_column(name))?),
-            column(input.index_of(&vars_column(name))?),
+        let mut args = vec![
+            column(name)?,
+            column(&shape_column(name))?,
+            column(&vars_column(name))?,
         ];
+        for r in references(name) {
+            args.push(column(r)?);
+        }
         let render = ScalarFunctionExpr::try_new(udf, args, &input, Arc::new(Default::default()))?;
         exprs.push(ProjectionExpr::new(Arc::new(render), name.clone()));
     }
     Ok(Arc::new(ProjectionExec::try_new(exprs, scan)?))
 }
 
-/// A shaped column of a row from its stored columns: `(text, shape,
-/// vars)`. Not registered as a SQL function; the scan builds it.
+/// A shaped column of a row from its stored columns: `(text, shape, vars,
+/// referenced fields...)`. Not registered as a SQL function; the scan
+/// builds it.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct RenderText {
     column: String,
@@ -118,7 +131,10 @@ impl RenderText {
     pub fn new(column: &str) -> Self {
         RenderText {
             column: column.to_string(),
-            signature: Signature::exact(vec![DataType::Utf8View; 3], Volatility::Immutable),
+            signature: Signature::exact(
+                vec![DataType::Utf8View; 3 + references(column).len()],
+                Volatility::Immutable,
+            ),
         }
     }
 }
@@ -146,22 +162,39 @@ impl ScalarUDFImpl for RenderText {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let [text, shapes, vars] = arrays.as_slice() else {
+        let [text, shapes, vars, refs @ ..] = arrays.as_slice() else {
             return Err(DataFusionError::Internal(
-                "strata_render_text takes three columns".into(),
+                "strata_render_text takes at least three columns".into(),
             ));
         };
-        Ok(ColumnarValue::Array(render(text, shapes, vars)?))
+        Ok(ColumnarValue::Array(render(
+            &self.column,
+            text,
+            shapes,
+            vars,
+            refs,
+        )?))
     }
 }
 
 /// Each row's text where it has one, else its shape rendered with its
-/// variables.
-fn render(text: &ArrayRef, shapes: &ArrayRef, vars: &ArrayRef) -> Result<ArrayRef> {
+/// variables and `refs`, the fields `column` may refer to.
+fn render(
+    column: &str,
+    text: &ArrayRef,
+    shapes: &ArrayRef,
+    vars: &ArrayRef,
+    refs: &[ArrayRef],
+) -> Result<ArrayRef> {
     if text.null_count() == 0 {
         return Ok(Arc::clone(text));
     }
-    let rendered = text_shapes::decode(shapes, vars, "(one of this scan's)")
+    let refs: Vec<(&str, Option<&dyn Array>)> = references(column)
+        .iter()
+        .zip(refs)
+        .map(|(name, r)| (*name, Some(r.as_ref())))
+        .collect();
+    let rendered = text_shapes::decode(shapes, vars, &refs, "(one of this scan's)")
         .map_err(|e| DataFusionError::External(Box::new(e)))?;
     let rendered = arrow::compute::cast(&rendered, &DataType::Utf8View)?;
     if text.null_count() == text.len() {
@@ -183,7 +216,7 @@ mod tests {
     #[test]
     fn rows_render_from_whichever_columns_hold_them() {
         let messages = StringArray::from(vec!["job 17 done", "no variables", "x=3.5 y=4"]);
-        let (shapes, vars) = text_shapes::encode(&messages);
+        let (shapes, vars) = text_shapes::encode(&messages, &[]);
         let view = |a: &dyn Array| arrow::compute::cast(a, &DataType::Utf8View).unwrap();
         // rows 0 and 2 from shape and variables, row 1 stored as text
         let text: ArrayRef = Arc::new(StringViewArray::from(vec![
@@ -191,20 +224,41 @@ mod tests {
             Some("no variables"),
             None,
         ]));
-        let out = render(&text, &view(&shapes), &view(&vars)).unwrap();
+        let out = render("attributes", &text, &view(&shapes), &view(&vars), &[]).unwrap();
         let out: Vec<_> = out.as_string_view().iter().flatten().collect();
         assert_eq!(out, vec!["job 17 done", "no variables", "x=3.5 y=4"]);
         // all text: returned as it is; all encoded: rendered
         let all_text = view(&messages);
         assert_eq!(
-            &render(&all_text, &view(&shapes), &view(&vars)).unwrap(),
+            &render("attributes", &all_text, &view(&shapes), &view(&vars), &[]).unwrap(),
             &all_text
         );
         let none: ArrayRef = Arc::new(StringViewArray::from(vec![None::<&str>; 3]));
         assert_eq!(
-            &render(&none, &view(&shapes), &view(&vars)).unwrap(),
+            &render("attributes", &none, &view(&shapes), &view(&vars), &[]).unwrap(),
             &all_text
         );
+    }
+
+    /// A stack trace quoting its row's error message renders from the
+    /// error message the scan read beside it.
+    #[test]
+    fn rows_render_with_the_fields_they_refer_to() {
+        let errors = StringArray::from(vec![Some("disk full at 12"), None]);
+        let traces = StringArray::from(vec![Some("IOError: disk full at 12\n  at f"), None]);
+        let (shapes, vars) = text_shapes::encode(&traces, &[&errors]);
+        assert!(vars.value(0).starts_with('\u{12}'), "{:?}", vars.value(0));
+        let view = |a: &dyn Array| arrow::compute::cast(a, &DataType::Utf8View).unwrap();
+        let none: ArrayRef = Arc::new(StringViewArray::from(vec![None::<&str>; 2]));
+        let out = render(
+            col::STACK_TRACE,
+            &none,
+            &view(&shapes),
+            &view(&vars),
+            &[view(&errors)],
+        )
+        .unwrap();
+        assert_eq!(&out, &view(&traces));
     }
 
     #[test]
@@ -213,15 +267,21 @@ mod tests {
         let at = |name: &str| file.index_of(name).unwrap();
         let message = table.index_of(col::MESSAGE).unwrap();
         let attributes = table.index_of(col::ATTRIBUTES).unwrap();
+        let agent = table.index_of(col::AGENT_ID).unwrap();
+        let execution = table.index_of(col::EXECUTION_ID).unwrap();
         assert_eq!(file_projection(Some(&vec![0, 3])), (vec![0, 3], false));
+        // `message` also reads the execution it may refer to; its agent
+        // is read already
         assert_eq!(
-            file_projection(Some(&vec![attributes, message])),
+            file_projection(Some(&vec![attributes, message, agent])),
             (
                 vec![
                     attributes,
                     message,
+                    agent,
                     at("message_shape"),
                     at("message_vars"),
+                    execution,
                     at("attributes_shape"),
                     at("attributes_vars")
                 ],
@@ -230,6 +290,6 @@ mod tests {
         );
         let (all, renders) = file_projection(None);
         assert!(renders);
-        assert_eq!(all.len(), table.fields().len() + 4);
+        assert_eq!(all.len(), table.fields().len() + 2 * SHAPED_COLUMNS.len());
     }
 }

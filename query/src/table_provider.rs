@@ -148,7 +148,8 @@ impl TableProvider for LogsTableProvider {
                 .build();
             let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             children.push(if renders {
-                stored_text::render_over(scan)?
+                let requested = projection.map_or(schema.fields().len(), Vec::len);
+                stored_text::render_over(scan, requested)?
             } else {
                 scan
             });

@@ -1,5 +1,5 @@
-//! Template-aware storage of `message` and `attributes`, in the spirit of
-//! CLP.
+//! Template-aware storage of `message`, `attributes` and `stack_trace`, in
+//! the spirit of CLP.
 //!
 //! Segments do not store these columns as text. Each value is split into
 //! its *shape* (the text with every variable replaced by a placeholder)
@@ -9,10 +9,16 @@
 //! and zstd-compressed. A variable is a maximal run of ASCII letters,
 //! digits, `_`, `-` and `.` that holds a digit (`exec-019b8b74…`, `4.91`,
 //! `agent-security-4`, `us-west-2`); the rest (words, punctuation, JSON
-//! keys, spaces) is the shape. Splitting is exact: rendering a shape with
-//! its variables gives the value back byte for byte. A value holding the
-//! placeholder or the separator (control characters) is stored whole in
-//! the variables column with no shape.
+//! keys, spaces) is the shape.
+//!
+//! A text that repeats one of its own row's fields ([`references`]: a
+//! message naming its execution and agent, a stack trace quoting its
+//! error message) stores a *reference* to that field in place of the
+//! repeated bytes: a variable of two bytes, U+0012 and the field's number.
+//! Splitting is exact: rendering a shape with its variables (and the row's
+//! referenced fields) gives the value back byte for byte. A value holding
+//! the placeholder, the separator or the reference mark (control
+//! characters) is stored whole in the variables column with no shape.
 //!
 //! Readers see the text again: [`to_logs`] renders stored batches into the
 //! engine's schema, and segments that store the columns as text (written
@@ -22,7 +28,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayAccessor, ArrayRef, AsArray, BooleanBufferBuilder, RecordBatch, StringArray,
-    StringBuilder,
+    StringBuilder, StringViewArray,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -34,6 +40,27 @@ use crate::schema::{col, logs_schema};
 const PLACEHOLDER: char = '\u{11}';
 /// Separates the variables of one message.
 const SEPARATOR: char = '\u{1f}';
+/// Starts a variable that is a reference: the next byte is the referenced
+/// field's number in [`references`], as an ASCII digit.
+const REFERENCE: char = '\u{12}';
+
+/// Shortest field value a text's bytes are replaced by a reference to (a
+/// reference takes two bytes and a separator).
+const MIN_REFERENCED_BYTES: usize = 4;
+
+/// The text columns segments store as shape and variables.
+pub const SHAPED_COLUMNS: &[&str] = &[col::MESSAGE, col::ATTRIBUTES, col::STACK_TRACE];
+
+/// The fields of the same row whose values a shaped `column`'s texts are
+/// searched for, numbered in this order; a reader of the column reads
+/// them too. None of them is shaped, and there are at most ten.
+pub fn references(column: &str) -> &'static [&'static str] {
+    match column {
+        col::MESSAGE => &[col::EXECUTION_ID, col::AGENT_ID],
+        col::STACK_TRACE => &[col::ERROR_MESSAGE],
+        _ => &[],
+    }
+}
 
 /// Bytes a variable is made of: ASCII letters, digits, `_`, `-`, `.`.
 const IN_VARIABLE: [bool; 256] = {
@@ -47,23 +74,29 @@ const IN_VARIABLE: [bool; 256] = {
     t
 };
 
-/// Whether `text` holds the placeholder or the separator (both ASCII, so a
-/// byte test is exact).
+/// Whether `text` holds the placeholder, the separator or the reference
+/// mark (all ASCII, so a byte test is exact).
 fn holds_reserved(text: &str) -> bool {
     text.bytes().fold(false, |seen, b| {
-        seen | (b == PLACEHOLDER as u8) | (b == SEPARATOR as u8)
+        seen | (b == PLACEHOLDER as u8) | (b == SEPARATOR as u8) | (b == REFERENCE as u8)
     })
 }
 
-/// Appends the shape and the variables of `message` to `shape` and `vars`;
-/// false (nothing appended) when the message holds the placeholder or the
-/// separator, so cannot be split.
-pub fn split(message: &str, shape: &mut String, vars: &mut String) -> bool {
-    if holds_reserved(message) {
-        return false;
+/// Appends one variable to `vars`, after a separator unless it is the
+/// first.
+fn push_var(vars: &mut String, first: &mut bool, var: &str) {
+    if !*first {
+        vars.push(SEPARATOR);
     }
-    let bytes = message.as_bytes();
-    let (mut at, mut copied, mut first) = (0, 0, true);
+    vars.push_str(var);
+    *first = false;
+}
+
+/// Appends the shape and the variables of `text` (a piece of a value) to
+/// `shape` and `vars`.
+fn split_variables(text: &str, shape: &mut String, vars: &mut String, first: &mut bool) {
+    let bytes = text.as_bytes();
+    let (mut at, mut copied) = (0, 0);
     while at < bytes.len() {
         if !IN_VARIABLE[bytes[at] as usize] {
             at += 1;
@@ -77,94 +110,211 @@ pub fn split(message: &str, shape: &mut String, vars: &mut String) -> bool {
         }
         if digit {
             // runs are ASCII, so both ends are char boundaries
-            shape.push_str(&message[copied..start]);
+            shape.push_str(&text[copied..start]);
             shape.push(PLACEHOLDER);
-            if !first {
-                vars.push(SEPARATOR);
-            }
-            vars.push_str(&message[start..at]);
-            first = false;
+            push_var(vars, first, &text[start..at]);
             copied = at;
         }
     }
-    shape.push_str(&message[copied..]);
+    shape.push_str(&text[copied..]);
+}
+
+/// Whether `text[start..end]` neither starts nor ends inside a run of
+/// variable bytes, so replacing it leaves every variable of the rest
+/// whole.
+fn on_run_boundaries(text: &[u8], start: usize, end: usize) -> bool {
+    let inside =
+        |a: usize, b: usize| IN_VARIABLE[text[a] as usize] && IN_VARIABLE[text[b] as usize];
+    (start == 0 || !inside(start - 1, start)) && (end == text.len() || !inside(end - 1, end))
+}
+
+/// The first occurrence in `text` at or after `from` of one of `refs` (at
+/// least [`MIN_REFERENCED_BYTES`] long, on run boundaries): its span and
+/// number; the longest where several start at the same byte.
+fn next_reference(text: &str, from: usize, refs: &[Option<&str>]) -> Option<(usize, usize, u8)> {
+    let mut best: Option<(usize, usize, u8)> = None;
+    for (k, r) in refs.iter().enumerate() {
+        let Some(r) = r.filter(|r| r.len() >= MIN_REFERENCED_BYTES) else {
+            continue;
+        };
+        let found = text[from..]
+            .match_indices(r)
+            .map(|(at, _)| (from + at, from + at + r.len()))
+            .find(|&(s, e)| on_run_boundaries(text.as_bytes(), s, e));
+        if let Some((s, e)) = found
+            && best.is_none_or(|(bs, be, _)| s < bs || (s == bs && e > be))
+        {
+            best = Some((s, e, k as u8));
+        }
+    }
+    best
+}
+
+/// Appends the shape and the variables of `text` to `shape` and `vars`,
+/// each occurrence of one of `refs` (the row's referenced fields, in the
+/// order of [`references`]) as a reference; false (nothing appended) when
+/// the text holds a reserved character, so cannot be split.
+pub fn split(text: &str, refs: &[Option<&str>], shape: &mut String, vars: &mut String) -> bool {
+    if holds_reserved(text) {
+        return false;
+    }
+    let (mut at, mut first) = (0, true);
+    while let Some((start, end, k)) = next_reference(text, at, refs) {
+        split_variables(&text[at..start], shape, vars, &mut first);
+        shape.push(PLACEHOLDER);
+        let mark = [REFERENCE as u8, b'0' + k];
+        push_var(vars, &mut first, std::str::from_utf8(&mark).expect("ASCII"));
+        at = end;
+    }
+    split_variables(&text[at..], shape, vars, &mut first);
     true
 }
 
+/// Why a row's variables could not be rendered.
+#[derive(Debug, PartialEq)]
+enum Misfit {
+    /// The values and the placeholders do not pair up, or a value is empty
+    /// or a malformed reference.
+    Shape,
+    /// The row refers to its field number `k`, which is null (or was not
+    /// read).
+    Reference(u8),
+}
+
 /// Appends `shape` rendered with `vars` to `out`: each placeholder
-/// replaced by the next separator-delimited value; false unless the values
-/// and the placeholders pair up exactly (a corrupt row).
-fn render_bytes(shape: &[u8], vars: &[u8], out: &mut Vec<u8>) -> bool {
+/// replaced by the next separator-delimited value, a reference by the
+/// row's field in `refs`.
+fn render_bytes(
+    shape: &[u8],
+    vars: &[u8],
+    refs: &[Option<&[u8]>],
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), Misfit> {
     let (mut from, mut next, mut used) = (0, 0, 0);
     for (at, &b) in shape.iter().enumerate() {
         if b != PLACEHOLDER as u8 {
             continue;
         }
         if next > vars.len() {
-            return false;
+            return Err(Misfit::Shape);
         }
         let end = vars[next..]
             .iter()
             .position(|&c| c == SEPARATOR as u8)
             .map_or(vars.len(), |p| next + p);
-        if end == next {
-            // a variable holds a digit: an empty one is damage
-            return false;
-        }
+        let var = &vars[next..end];
         out.extend_from_slice(&shape[from..at]);
-        out.extend_from_slice(&vars[next..end]);
+        match var {
+            // a variable holds a digit: an empty one is damage
+            [] => return Err(Misfit::Shape),
+            [mark, k] if *mark == REFERENCE as u8 => {
+                let k = k.wrapping_sub(b'0');
+                let field = refs.get(k as usize).ok_or(Misfit::Shape)?;
+                out.extend_from_slice(field.ok_or(Misfit::Reference(k))?);
+            }
+            [mark, ..] if *mark == REFERENCE as u8 => return Err(Misfit::Shape),
+            _ => out.extend_from_slice(var),
+        }
         (from, next, used) = (at + 1, end + 1, used + 1);
     }
     out.extend_from_slice(&shape[from..]);
     // every value used: one past the last; none: no values at all
-    match used {
+    let all_used = match used {
         0 => vars.is_empty(),
         _ => next == vars.len() + 1,
-    }
+    };
+    all_used.then_some(()).ok_or(Misfit::Shape)
 }
 
-/// The shape and variables columns of `messages` (null where the message
-/// is null; a message that cannot be split has a null shape and itself as
-/// variables).
-pub fn encode(messages: &StringArray) -> (StringArray, StringArray) {
-    let n = messages.len();
-    let bytes = messages.value_data().len();
+/// The shape and variables columns of `texts` (null where the text is
+/// null; a text that cannot be split has a null shape and itself as
+/// variables). `refs` are the columns of the fields [`references`] names
+/// for this column, in its order.
+pub fn encode(texts: &StringArray, refs: &[&StringArray]) -> (StringArray, StringArray) {
+    let n = texts.len();
+    let bytes = texts.value_data().len();
     let mut shapes = StringBuilder::with_capacity(n, bytes);
     let mut vars = StringBuilder::with_capacity(n, bytes / 2);
     let (mut shape, mut var) = (String::new(), String::new());
-    for m in messages.iter() {
-        let Some(m) = m else {
+    let mut row_refs: Vec<Option<&str>> = Vec::with_capacity(refs.len());
+    for (i, t) in texts.iter().enumerate() {
+        let Some(t) = t else {
             shapes.append_null();
             vars.append_null();
             continue;
         };
         shape.clear();
         var.clear();
-        if split(m, &mut shape, &mut var) {
+        row_refs.clear();
+        row_refs.extend(refs.iter().map(|r| r.is_valid(i).then(|| r.value(i))));
+        if split(t, &row_refs, &mut shape, &mut var) {
             shapes.append_value(&shape);
             vars.append_value(&var);
         } else {
             shapes.append_null();
-            vars.append_value(m);
+            vars.append_value(t);
         }
     }
     (shapes.finish(), vars.finish())
 }
 
-/// The messages of the `shapes` and `vars` columns ([`encode`]'s inverse),
-/// each `Utf8` or `Utf8View`. `segment` names the segment in the error a
-/// corrupt row gives.
-pub fn decode(shapes: &dyn Array, vars: &dyn Array, segment: &str) -> Result<StringArray> {
+/// A string column of either layout, read by row.
+enum Texts<'a> {
+    Utf8(&'a StringArray),
+    View(&'a StringViewArray),
+}
+
+impl<'a> Texts<'a> {
+    fn of(a: &'a dyn Array, what: &str, segment: &str) -> Result<Self> {
+        match a.data_type() {
+            DataType::Utf8 => Ok(Texts::Utf8(a.as_string::<i32>())),
+            DataType::Utf8View => Ok(Texts::View(a.as_string_view())),
+            other => Err(Error::Corrupt {
+                what: format!("segment {segment}"),
+                reason: format!("{what} must hold strings, found {other}"),
+            }),
+        }
+    }
+
+    fn bytes(&self, i: usize) -> Option<&'a [u8]> {
+        match self {
+            Texts::Utf8(a) => a.is_valid(i).then(|| a.value(i).as_bytes()),
+            Texts::View(a) => a.is_valid(i).then(|| a.value(i).as_bytes()),
+        }
+    }
+}
+
+/// The texts of the `shapes` and `vars` columns ([`encode`]'s inverse),
+/// each `Utf8` or `Utf8View`, with `refs` the referenced fields in
+/// [`references`]' order, each named and with its column where it was read
+/// (a row referring to one not read is an error). `segment` names the
+/// segment in the error a corrupt row gives.
+pub fn decode(
+    shapes: &dyn Array,
+    vars: &dyn Array,
+    refs: &[(&str, Option<&dyn Array>)],
+    segment: &str,
+) -> Result<StringArray> {
+    let refs = refs
+        .iter()
+        .map(|&(name, r)| Ok((name, r.map(|r| Texts::of(r, name, segment)).transpose()?)))
+        .collect::<Result<Vec<_>>>()?;
     match (shapes.data_type(), vars.data_type()) {
-        (DataType::Utf8, DataType::Utf8) => {
-            decode_typed(shapes.as_string::<i32>(), vars.as_string::<i32>(), segment)
-        }
-        (DataType::Utf8View, DataType::Utf8View) => {
-            decode_typed(shapes.as_string_view(), vars.as_string_view(), segment)
-        }
+        (DataType::Utf8, DataType::Utf8) => decode_typed(
+            shapes.as_string::<i32>(),
+            vars.as_string::<i32>(),
+            &refs,
+            segment,
+        ),
+        (DataType::Utf8View, DataType::Utf8View) => decode_typed(
+            shapes.as_string_view(),
+            vars.as_string_view(),
+            &refs,
+            segment,
+        ),
         (s, v) => Err(Error::Corrupt {
             what: format!("segment {segment}"),
-            reason: format!("message columns must hold strings of one layout, found {s} and {v}"),
+            reason: format!("text columns must hold strings of one layout, found {s} and {v}"),
         }),
     }
 }
@@ -174,20 +324,34 @@ fn text_len<'a, A: ArrayAccessor<Item = &'a str>>(a: &A, i: usize) -> usize {
     if a.is_null(i) { 0 } else { a.value(i).len() }
 }
 
-fn decode_typed<'a, S, V>(shapes: S, vars: V, segment: &str) -> Result<StringArray>
+fn decode_typed<'a, S, V>(
+    shapes: S,
+    vars: V,
+    refs: &[(&str, Option<Texts<'_>>)],
+    segment: &str,
+) -> Result<StringArray>
 where
     S: ArrayAccessor<Item = &'a str>,
     V: ArrayAccessor<Item = &'a str>,
 {
     let n = vars.len();
-    // a text is no longer than its shape and variables together
-    let bytes: usize = (0..n)
+    let corrupt = |reason: String| Error::Corrupt {
+        what: format!("segment {segment}"),
+        reason,
+    };
+    // a text is no longer than its shape and variables together, but for
+    // the fields it refers to
+    let mut bytes: usize = (0..n)
         .map(|i| text_len(&vars, i) + text_len(&shapes, i))
         .sum();
+    if !refs.is_empty() {
+        bytes += bytes / 2;
+    }
     let mut values = Vec::with_capacity(bytes);
     let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0i32);
     let mut valid = BooleanBufferBuilder::new(n);
+    let mut row_refs: Vec<Option<&[u8]>> = Vec::with_capacity(refs.len());
     for i in 0..n {
         if vars.is_null(i) {
             valid.append(false);
@@ -195,22 +359,27 @@ where
             values.extend_from_slice(vars.value(i).as_bytes());
             valid.append(true);
         } else {
-            if !render_bytes(
-                shapes.value(i).as_bytes(),
-                vars.value(i).as_bytes(),
-                &mut values,
-            ) {
-                return Err(Error::Corrupt {
-                    what: format!("segment {segment}"),
-                    reason: format!("row {i}'s variables do not fit its shape"),
-                });
+            row_refs.clear();
+            row_refs.extend(
+                refs.iter()
+                    .map(|(_, r)| r.as_ref().and_then(|r| r.bytes(i))),
+            );
+            let shape = shapes.value(i).as_bytes();
+            match render_bytes(shape, vars.value(i).as_bytes(), &row_refs, &mut values) {
+                Ok(()) => valid.append(true),
+                Err(Misfit::Shape) => {
+                    return Err(corrupt(format!("row {i}'s variables do not fit its shape")));
+                }
+                Err(Misfit::Reference(k)) => {
+                    let field = refs[k as usize].0;
+                    return Err(corrupt(format!(
+                        "row {i} refers to its {field}, which is null or was not read"
+                    )));
+                }
             }
-            valid.append(true);
         }
-        let end = i32::try_from(values.len()).map_err(|_| Error::Corrupt {
-            what: format!("segment {segment}"),
-            reason: "over 2 GiB of text in one batch".into(),
-        })?;
+        let end = i32::try_from(values.len())
+            .map_err(|_| corrupt("over 2 GiB of text in one batch".into()))?;
         offsets.push(end);
     }
     let nulls = NullBuffer::new(valid.finish());
@@ -222,9 +391,6 @@ where
         (nulls.null_count() > 0).then_some(nulls),
     )?)
 }
-
-/// The text columns segments store as shape and variables.
-pub const SHAPED_COLUMNS: &[&str] = &[col::MESSAGE, col::ATTRIBUTES];
 
 /// Name of the column holding the shapes of `column`.
 pub fn shape_column(column: &str) -> String {
@@ -255,14 +421,18 @@ pub fn stored_schema() -> SchemaRef {
 }
 
 /// Indices in a segment's file `schema` of the columns that hold `field`:
-/// its own, or its shape and variables columns where the file stores it
-/// so.
+/// its own, or its shape and variables columns and the fields it may refer
+/// to where the file stores it so.
 pub fn stored_columns(schema: &Schema, field: &str) -> Result<Vec<usize>> {
     if SHAPED_COLUMNS.contains(&field) && schema.index_of(field).is_err() {
-        return Ok(vec![
+        let mut columns = vec![
             schema.index_of(&shape_column(field))?,
             schema.index_of(&vars_column(field))?,
-        ]);
+        ];
+        for r in references(field) {
+            columns.push(schema.index_of(r)?);
+        }
+        return Ok(columns);
     }
     Ok(vec![schema.index_of(field)?])
 }
@@ -281,7 +451,17 @@ pub fn to_stored(batch: &RecordBatch) -> Result<RecordBatch> {
             what: "batch".into(),
             reason: format!("no {name} column"),
         })?;
-        let (shapes, vars) = encode(text.as_string::<i32>());
+        let refs = references(name)
+            .iter()
+            .map(|r| {
+                let column = batch.column_by_name(r).ok_or_else(|| Error::Corrupt {
+                    what: "batch".into(),
+                    reason: format!("no {r} column"),
+                })?;
+                Ok(column.as_string::<i32>())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (shapes, vars) = encode(text.as_string::<i32>(), &refs);
         columns.push(Arc::new(shapes));
         columns.push(Arc::new(vars));
     }
@@ -302,7 +482,11 @@ pub fn to_logs(batch: &RecordBatch, segment: &str) -> Result<RecordBatch> {
             schema.index_of(&shape_column(name)),
             schema.index_of(&vars_column(name)),
         ) {
-            let text = decode(batch.column(s), batch.column(v), segment)?;
+            let refs: Vec<(&str, Option<&dyn Array>)> = references(name)
+                .iter()
+                .map(|r| (*r, batch.column_by_name(r).map(|c| c.as_ref())))
+                .collect();
+            let text = decode(batch.column(s), batch.column(v), &refs, segment)?;
             rendered.push((s, v, logs.field_with_name(name)?.clone(), text));
         }
     }
@@ -343,7 +527,7 @@ mod tests {
 
     fn render(shape: &str, vars: &str, out: &mut String) -> Option<()> {
         let mut bytes = Vec::new();
-        render_bytes(shape.as_bytes(), vars.as_bytes(), &mut bytes).then_some(())?;
+        render_bytes(shape.as_bytes(), vars.as_bytes(), &[], &mut bytes).ok()?;
         out.push_str(std::str::from_utf8(&bytes).unwrap());
         Some(())
     }
@@ -367,17 +551,17 @@ mod tests {
             })
             .collect();
         let column = StringArray::from(texts);
-        let (shapes, vars) = encode(&column);
+        let (shapes, vars) = encode(&column, &[]);
         assert!(
             shapes.null_count() > column.null_count(),
             "some unsplittable"
         );
-        assert_eq!(decode(&shapes, &vars, "s").unwrap(), column);
+        assert_eq!(decode(&shapes, &vars, &[], "s").unwrap(), column);
     }
 
     fn parts(m: &str) -> Option<(String, String)> {
         let (mut shape, mut vars) = (String::new(), String::new());
-        split(m, &mut shape, &mut vars).then_some((shape, vars))
+        split(m, &[], &mut shape, &mut vars).then_some((shape, vars))
     }
 
     #[test]
@@ -420,6 +604,7 @@ mod tests {
             "holds the placeholder \u{11} 1",
             "holds the separator \u{1f} 2",
             "\u{11}\u{1f}",
+            "holds the reference mark \u{12}0 3",
         ];
         for m in cases {
             let split_ok = parts(m);
@@ -428,19 +613,22 @@ mod tests {
                 render(shape, vars, &mut out).unwrap();
                 assert_eq!(out, m);
             } else {
-                assert!(m.contains(['\u{11}', '\u{1f}']), "{m:?}");
+                assert!(m.contains(['\u{11}', '\u{1f}', '\u{12}']), "{m:?}");
             }
         }
         let mut values: Vec<Option<&str>> = cases.iter().map(|m| Some(*m)).collect();
         values.insert(3, None);
         let messages = StringArray::from(values.clone());
-        let (shapes, vars) = encode(&messages);
-        assert_eq!(shapes.null_count(), 4, "null and the three unsplittable");
-        let back = decode(&shapes, &vars, "s").unwrap();
+        let (shapes, vars) = encode(&messages, &[]);
+        assert_eq!(shapes.null_count(), 5, "null and the four unsplittable");
+        let back = decode(&shapes, &vars, &[], "s").unwrap();
         assert_eq!(back, messages);
         // views decode the same
         let view = |a: &StringArray| arrow::compute::cast(a, &DataType::Utf8View).unwrap();
-        assert_eq!(decode(&view(&shapes), &view(&vars), "s").unwrap(), messages);
+        assert_eq!(
+            decode(&view(&shapes), &view(&vars), &[], "s").unwrap(),
+            messages
+        );
     }
 
     #[test]
@@ -452,12 +640,13 @@ mod tests {
             vec![Some("1\u{1f}"), Some("")],
             vec![Some("\u{1f}2"), Some("")],
         ] {
-            let err = decode(&shapes, &StringArray::from(vars), "seg-1").unwrap_err();
+            let err = decode(&shapes, &StringArray::from(vars), &[], "seg-1").unwrap_err();
             assert!(err.to_string().contains("segment seg-1: row 0"), "{err}");
         }
         let err = decode(
             &StringArray::from(vec![Some("x")]),
             &StringArray::from(vec![Some("1")]),
+            &[],
             "seg-2",
         )
         .unwrap_err();
@@ -480,11 +669,183 @@ mod tests {
                 .project(&stored_columns(&stored.schema(), c).unwrap())
                 .unwrap();
             let logs = to_logs(&some, "s").unwrap();
-            assert_eq!(logs.schema().fields().len(), 1);
-            assert_eq!(logs.schema().field(0).name(), c);
+            let names: Vec<&str> = logs
+                .schema_ref()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            let mut want = vec![*c];
+            want.extend(references(c));
+            assert_eq!(names, want);
             assert_eq!(logs.column(0), batch.column_by_name(c).unwrap(), "{c}");
+        }
+        // the sample's messages name their execution and agent, and its
+        // stack traces quote their error message: stored as references
+        for (c, at_least) in [(col::MESSAGE, 2), (col::STACK_TRACE, 1)] {
+            let vars = stored.column_by_name(&vars_column(c)).unwrap();
+            let references = vars
+                .as_string::<i32>()
+                .iter()
+                .flatten()
+                .map(|v| v.matches(REFERENCE).count())
+                .sum::<usize>();
+            let rows = batch.column_by_name(c).unwrap();
+            let rows = rows.len() - rows.null_count();
+            assert!(
+                references >= rows / 10 * at_least / 2,
+                "{c}: {references} of {rows}"
+            );
         }
         // a batch with `message` as text (older segments) is read as it is
         assert_eq!(to_logs_schema(&batch, "s").unwrap(), batch);
+    }
+
+    fn parts_with(text: &str, refs: &[Option<&str>]) -> (String, String) {
+        let (mut shape, mut vars) = (String::new(), String::new());
+        assert!(split(text, refs, &mut shape, &mut vars), "{text:?}");
+        (shape, vars)
+    }
+
+    #[test]
+    fn texts_that_repeat_their_rows_fields_store_references() {
+        let refs = [Some("exec-019b"), Some("agent-security-4")];
+        assert_eq!(
+            parts_with(
+                "Execution exec-019b started for agent agent-security-4 (max_steps=20)",
+                &refs
+            ),
+            (
+                "Execution \u{11} started for agent \u{11} (max_steps=\u{11})".into(),
+                "\u{12}0\u{1f}\u{12}1\u{1f}20".into()
+            )
+        );
+        // every occurrence; never a part of a longer variable
+        assert_eq!(
+            parts_with("exec-019b, exec-019b2 and exec-019b", &refs),
+            (
+                "\u{11}, \u{11} and \u{11}".into(),
+                "\u{12}0\u{1f}exec-019b2\u{1f}\u{12}0".into()
+            )
+        );
+        // a field that is longer text: quoted whole, its own variables too
+        let error = "disk full at block 7602";
+        assert_eq!(
+            parts_with(
+                "IOError: disk full at block 7602\n  at write (io.py:42)",
+                &[Some(error)]
+            ),
+            (
+                "IOError: \u{11}\n  at write (io.py:\u{11})".into(),
+                "\u{12}0\u{1f}42".into()
+            )
+        );
+        // the longest of two starting at one byte; short and null fields
+        // are not referred to
+        assert_eq!(
+            parts_with("x abcd-12 y", &[Some("abcd-1"), Some("abcd-12")]).1,
+            "\u{12}1"
+        );
+        assert_eq!(
+            parts_with("run 7 of job-9", &[Some("7"), None, Some("job-9")]).1,
+            "7\u{1f}\u{12}2"
+        );
+        // the same text without fields is split by variables alone
+        assert_eq!(
+            parts_with("Execution exec-019b started", &[]).1,
+            "exec-019b"
+        );
+    }
+
+    /// Texts built from their rows' fields (null or not), random bytes and
+    /// the reserved characters round-trip through the columns, with the
+    /// fields as text or as views; a reference needs its field.
+    #[test]
+    fn texts_with_references_round_trip_and_need_their_fields() {
+        use rand::{Rng, SeedableRng};
+        let alphabet: Vec<char> = "aZ09_-. =:\n\u{11}\u{12}".chars().collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let piece = |rng: &mut rand::rngs::StdRng| -> String {
+            let len = rng.random_range(0..12);
+            (0..len)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect()
+        };
+        let (mut texts, mut a, mut b) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..3_000 {
+            let fa = (i % 5 != 0).then(|| format!("id-{}", rng.random_range(0..1000)));
+            let fb = (i % 7 != 0).then(|| piece(&mut rng) + " x9 " + &piece(&mut rng));
+            let mut text = String::new();
+            for _ in 0..rng.random_range(0..5) {
+                match rng.random_range(0..3) {
+                    0 => text += fa.as_deref().unwrap_or("id-5"),
+                    1 => text += fb.as_deref().unwrap_or("x9"),
+                    _ => text += &piece(&mut rng),
+                }
+                text.push(' ');
+            }
+            texts.push((i % 31 != 0).then_some(text));
+            a.push(fa);
+            b.push(fb);
+        }
+        let (texts, a, b) = (
+            StringArray::from(texts),
+            StringArray::from(a),
+            StringArray::from(b),
+        );
+        let (shapes, vars) = encode(&texts, &[&a, &b]);
+        let referring = vars
+            .iter()
+            .flatten()
+            .filter(|v| v.contains(REFERENCE))
+            .count();
+        assert!(referring > 1_000, "{referring}");
+        let fields: [(&str, Option<&dyn Array>); 2] = [("a", Some(&a)), ("b", Some(&b))];
+        assert_eq!(decode(&shapes, &vars, &fields, "s").unwrap(), texts);
+        let view = |x: &StringArray| arrow::compute::cast(x, &DataType::Utf8View).unwrap();
+        let (av, bv) = (view(&a), view(&b));
+        let views: [(&str, Option<&dyn Array>); 2] = [("a", Some(&av)), ("b", Some(&bv))];
+        assert_eq!(
+            decode(&view(&shapes), &view(&vars), &views, "s").unwrap(),
+            texts
+        );
+        // a field not read, or null in the row, fails naming it
+        let err = decode(&shapes, &vars, &[("a", Some(&a)), ("b", None)], "seg-3").unwrap_err();
+        assert!(err.to_string().contains("segment seg-3: row"), "{err}");
+        assert!(err.to_string().contains("refers to its b"), "{err}");
+        let no_a = StringArray::from(vec![None::<&str>; a.len()]);
+        let err = decode(&shapes, &vars, &[("a", Some(&no_a)), ("b", Some(&b))], "s").unwrap_err();
+        assert!(err.to_string().contains("refers to its a"), "{err}");
+    }
+
+    #[test]
+    fn malformed_references_are_an_error() {
+        let shapes = StringArray::from(vec!["x \u{11} y"]);
+        let field = StringArray::from(vec!["abcd"]);
+        let fields: [(&str, Option<&dyn Array>); 1] = [("f", Some(&field))];
+        let ok = decode(&shapes, &StringArray::from(vec!["\u{12}0"]), &fields, "s").unwrap();
+        assert_eq!(ok.value(0), "x abcd y");
+        for vars in ["\u{12}", "\u{12}1", "\u{12}00", "\u{12}x"] {
+            let err = decode(&shapes, &StringArray::from(vec![vars]), &fields, "s").unwrap_err();
+            assert!(
+                err.to_string().contains("row 0's variables do not fit"),
+                "{vars:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn referenced_fields_are_plain_columns() {
+        let logs = logs_schema();
+        for c in SHAPED_COLUMNS {
+            assert!(references(c).len() <= 10, "{c}");
+            for r in references(c) {
+                assert!(!SHAPED_COLUMNS.contains(r), "{c} refers to shaped {r}");
+                assert_eq!(
+                    logs.field_with_name(r).unwrap().data_type(),
+                    &DataType::Utf8
+                );
+            }
+        }
     }
 }

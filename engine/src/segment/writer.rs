@@ -367,8 +367,11 @@ mod tests {
                     "{name}: one page for {} rows",
                     rg.num_rows()
                 );
+                // parquet-rs checks the limit between write batches of
+                // 1,024 values: a page cut early by its bytes shifts the
+                // next cuts off the batches' boundaries
                 assert!(
-                    rows.iter().all(|&r| r <= 2_048),
+                    rows.iter().all(|&r| r < 2_048 + 1_024),
                     "{name}: pages of {rows:?} rows"
                 );
             }
