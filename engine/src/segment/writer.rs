@@ -102,6 +102,14 @@ const ENCODED_COLUMNS: &[(&str, Encoding)] = &[
     (col::SPAN_ID, Encoding::DELTA_BYTE_ARRAY),
 ];
 
+/// Shaped columns whose shapes are stored plain, not dictionary-encoded:
+/// a stack trace's shape is hundreds of bytes and a row group holds
+/// hundreds of them, so a lookup of a few rows would decode a dictionary
+/// of `SHAPE_DICTIONARY_BYTES` per row group it reads (+12% on a rare-term
+/// search at 1M records, BENCHMARKS.md round 14); plain, it decompresses
+/// one page, and zstd folds the repeats within it.
+const PLAIN_SHAPE_COLUMNS: &[&str] = &[col::STACK_TRACE];
+
 /// Largest dictionary of a shape column per row group, in bytes (the
 /// benchmark corpus's are ~25 KiB uncompressed; shapes that rarely repeat
 /// would otherwise grow it to Parquet's 1 MiB default).
@@ -174,6 +182,10 @@ fn writer_properties(layout: &SegmentLayout, schema: &Schema) -> Result<WriterPr
     // well in 16 KiB as in 64 KiB (BENCHMARKS.md, round 10).
     for c in SHAPED_COLUMNS {
         b = b
+            .set_column_dictionary_enabled(
+                ColumnPath::from(shape_column(c)),
+                !PLAIN_SHAPE_COLUMNS.contains(c),
+            )
             .set_column_dictionary_page_size_limit(
                 ColumnPath::from(shape_column(c)),
                 SHAPE_DICTIONARY_BYTES,
@@ -399,8 +411,9 @@ mod tests {
                     !encodings(&vars_column(c)).contains(&Encoding::RLE_DICTIONARY),
                     "{c}"
                 );
-                assert!(
+                assert_eq!(
                     encodings(&shape_column(c)).contains(&Encoding::RLE_DICTIONARY),
+                    !PLAIN_SHAPE_COLUMNS.contains(c),
                     "{c}"
                 );
             }
