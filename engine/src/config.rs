@@ -81,7 +81,7 @@ pub struct EngineConfig {
     /// per column for the rows it returns.
     pub text_page_bytes: usize,
     /// Largest uncompressed data page, in bytes, of the variables of
-    /// `message` and `attributes` where those are stored as shapes and
+    /// `message`, `attributes` and `stack_trace` where those are stored as shapes and
     /// variables (`text_shapes`): what is left of the text once its shape
     /// is taken out shrinks nearly as well in short pages, and a lookup
     /// decodes one such page per column for each row it returns.
@@ -96,10 +96,11 @@ pub struct EngineConfig {
     /// `error_message`, `stack_trace`), which hold most of the bytes and
     /// gain the most from a higher level (1..=22).
     pub text_zstd_level: i32,
-    /// Store `message` and `attributes` in segments as their shapes (the
-    /// text with the variables masked, dictionary-encoded) and variables,
-    /// as CLP does, rather than as text: about half the bytes of those
-    /// columns. SQL, search and every reader see the text either way; set
+    /// Store `message`, `attributes` and `stack_trace` in segments as their
+    /// shapes (the text with the variables masked) and variables, as CLP
+    /// does, with a reference in place of what repeats the row's execution
+    /// id, agent id or error message, rather than as text: about half the
+    /// bytes of those columns. SQL, search and every reader see the text either way; set
     /// it to false for segments whose Parquet other tools read directly.
     pub text_shapes: bool,
     /// Compact a partition once it has this many small segments.

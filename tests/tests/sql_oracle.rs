@@ -61,6 +61,29 @@ fn conditions(records: &[StructuredLog]) -> Vec<(String, Oracle)> {
             "message LIKE '%timed out after%'".into(),
             Box::new(|r| r.message.contains("timed out after")),
         ),
+        // a phrase on `stack_trace`, checked on the text rendered from its
+        // shape, variables and error message
+        (
+            "search(stack_trace, '\"most recent call\"')".into(),
+            Box::new(|r| {
+                r.error
+                    .as_ref()
+                    .and_then(|e| e.stack_trace.as_deref())
+                    .is_some_and(|t| has_phrase(t, &["most", "recent", "call"]))
+            }),
+        ),
+        // `stack_trace`, rendered with the error message it quotes
+        (
+            "stack_trace LIKE '%Traceback%' AND strpos(stack_trace, error_message) > 0".into(),
+            Box::new(|r| {
+                r.error.as_ref().is_some_and(|e| {
+                    let (Some(t), Some(m)) = (&e.stack_trace, &e.message) else {
+                        return false;
+                    };
+                    t.contains("Traceback") && t.contains(m.as_str())
+                })
+            }),
+        ),
         (
             "length(message) > 90 AND message NOT LIKE 'Execution%'".into(),
             Box::new(|r| r.message.chars().count() > 90 && !r.message.starts_with("Execution")),
@@ -160,6 +183,22 @@ async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
         texts(&rows) == want,
         "{stage}: texts differ from the records'"
     );
+    // and every stack trace, read without the error message it refers to
+    let rows =
+        sql("SELECT log_id, stack_trace FROM logs WHERE stack_trace IS NOT NULL".into()).await;
+    let got: std::collections::BTreeMap<String, String> = strings(&rows, "log_id")
+        .into_iter()
+        .zip(strings(&rows, "stack_trace"))
+        .collect();
+    let want: std::collections::BTreeMap<String, String> = records
+        .iter()
+        .filter_map(|r| Some((r.log_id.clone(), r.error.as_ref()?.stack_trace.clone()?)))
+        .collect();
+    assert!(!want.is_empty(), "{stage}: corpus has stack traces");
+    assert!(
+        got == want,
+        "{stage}: stack traces differ from the records'"
+    );
     let by_level = sql("SELECT log_level, count(*) AS n FROM logs GROUP BY log_level".into()).await;
     assert_eq!(
         counts(&by_level, "log_level", "n"),
@@ -256,9 +295,10 @@ async fn sql_and_search_match_a_brute_force_scan_at_every_stage() {
     check(&ctx, &records, "after restart").await;
 }
 
-/// Segments that store `message` and `attributes` as text (written before
-/// the shape encoding, or with it off) and segments that store shapes and
-/// variables answer together, and after compaction merges them.
+/// Segments that store `message`, `attributes` and `stack_trace` as text
+/// (written before the shape encoding, or with it off) and segments that
+/// store shapes and variables answer together, and after compaction merges
+/// them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn segments_with_text_columns_as_text_and_as_shapes_answer_together() {
     use strata_engine::{Engine, EngineConfig};

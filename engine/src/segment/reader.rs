@@ -9,8 +9,8 @@ use super::text_shapes;
 use crate::error::{Error, Result};
 
 /// Decodes every row of a segment's Parquet bytes, in file order, with
-/// `message` and `attributes` rendered from their stored shapes and
-/// variables.
+/// `message`, `attributes` and `stack_trace` rendered from their stored
+/// shapes and variables.
 pub fn read_all(parquet: Bytes, segment_id: &str) -> Result<Vec<RecordBatch>> {
     let err = |source| Error::Parquet {
         segment_id: segment_id.to_string(),

@@ -133,7 +133,7 @@ pub struct SegmentLayout {
     /// zstd level of `message`, `attributes` (or their variables),
     /// `error_message`, `stack_trace`.
     pub text_zstd_level: i32,
-    /// Store `message` and `attributes` as shapes and variables
+    /// Store `message`, `attributes` and `stack_trace` as shapes and variables
     /// ([`text_shapes`](super::text_shapes)) rather than as text.
     pub text_shapes: bool,
 }
@@ -423,9 +423,10 @@ mod tests {
         assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
     }
 
-    /// `message` and `attributes` are stored as shapes and variables unless
-    /// the layout turns that off; the rows read back the same either way,
-    /// and the two columns take far fewer bytes than the text.
+    /// `message`, `attributes` and `stack_trace` are stored as shapes and
+    /// variables unless the layout turns that off; the rows read back the
+    /// same either way, and each column takes far fewer bytes than the
+    /// text.
     #[test]
     fn shaped_columns_are_stored_as_shapes_and_variables_unless_turned_off() {
         let records = generate(&SampleConfig::default(), 20_000);
