@@ -105,9 +105,9 @@ const ENCODED_COLUMNS: &[(&str, Encoding)] = &[
 /// Shaped columns whose shapes are stored plain, not dictionary-encoded:
 /// a stack trace's shape is hundreds of bytes and a row group holds
 /// hundreds of them, so a lookup of a few rows would decode a dictionary
-/// of `SHAPE_DICTIONARY_BYTES` per row group it reads (+12% on a rare-term
-/// search at 1M records, BENCHMARKS.md round 14); plain, it decompresses
-/// one page, and zstd folds the repeats within it.
+/// of `SHAPE_DICTIONARY_BYTES` per row group it reads (a rare-term search
+/// at 1M records took 43–46 ms against 38, BENCHMARKS.md round 14); plain,
+/// it decompresses one page, and zstd folds the repeats within it.
 const PLAIN_SHAPE_COLUMNS: &[&str] = &[col::STACK_TRACE];
 
 /// Largest dictionary of a shape column per row group, in bytes (the
