@@ -1302,6 +1302,39 @@ async fn segments_with_text_columns_as_text_and_as_shapes_are_read_together() {
     ];
     let other = &records[100].message;
     queries.push(format!("\"{}\"", tokens_of(other).join(" ")));
+    // phrases whose check renders a reference: a message naming its
+    // execution, a stack trace quoting its error message, and one that
+    // refers to no field (the check reads no referenced column for it)
+    let naming = records
+        .iter()
+        .find(|r| {
+            r.execution_id
+                .as_ref()
+                .is_some_and(|e| r.message.contains(e.as_str()))
+        })
+        .expect("a message naming its execution");
+    let quoting = records
+        .iter()
+        .filter_map(|r| r.error.as_ref())
+        .find(|e| {
+            e.message.as_ref().is_some_and(|m| tokens_of(m).len() >= 3) && e.stack_trace.is_some()
+        })
+        .expect("a stack trace");
+    let quoted = tokens_of(quoting.message.as_ref().unwrap()).join(" ");
+    let referring = [
+        format!("\"{}\"", tokens_of(&naming.message).join(" ")),
+        format!("stack_trace:\"{quoted}\""),
+        "stack_trace:\"most recent call\"".to_string(),
+        "\"prompt tokens\"".to_string(),
+    ];
+    for q in &referring {
+        let query = TextQuery::parse(q, "message").unwrap();
+        assert!(
+            !brute_force_log_ids(&records, &query).is_empty(),
+            "{q} matches something"
+        );
+    }
+    queries.extend(referring);
     assert_selects_brute_force(&engine, &records, &queries).await;
     assert_exactly_once(&ids(&engine).await, &records);
     // every record's message and attributes read back as the records'

@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::Schema;
 use futures::TryStreamExt;
 use object_store::ObjectStore;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
@@ -40,10 +42,16 @@ pub async fn matching_rows(
 
     let fields = query.fields();
     let schema = builder.schema().clone();
-    let mut roots = Vec::with_capacity(fields.len());
+    // the fields' columns, and those their rendering may refer to (read
+    // only when a row does)
+    let (mut roots, mut referenced) = (Vec::new(), Vec::new());
     for f in &fields {
         roots.extend(text_shapes::stored_columns(&schema, f)?);
+        referenced.extend(text_shapes::referenced_columns(&schema, f)?);
     }
+    referenced.retain(|c| !roots.contains(c));
+    referenced.sort_unstable();
+    referenced.dedup();
     let required = query.required_equalities();
 
     let mut columns: Vec<&str> = required.iter().map(|(field, _)| *field).collect();
@@ -63,15 +71,23 @@ pub async fn matching_rows(
     if read.ordinals.is_empty() {
         return Ok(Vec::new());
     }
-    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let stream = builder
-        .with_row_groups(read.row_groups)
-        .with_row_selection(read.selection)
-        .with_projection(mask)
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(&err)?;
-    let batches: Vec<_> = stream.try_collect().await.map_err(&err)?;
+    let columns = |builder: ParquetRecordBatchStreamBuilder<_>, roots: Vec<usize>| {
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+        let stream = builder
+            .with_row_groups(read.row_groups.clone())
+            .with_row_selection(read.selection.clone())
+            .with_projection(mask)
+            .with_batch_size(64 * 1024)
+            .build()
+            .map_err(&err)?;
+        Ok::<_, crate::error::Error>(async { stream.try_collect::<Vec<_>>().await.map_err(&err) })
+    };
+    let mut batches = columns(builder, roots)?.await?;
+    if !referenced.is_empty() && batches.iter().any(text_shapes::holds_references) {
+        // the same rows, in the same batches, of the referenced columns
+        let fields = columns(file.builder(), referenced)?.await?;
+        batches = beside(&batches, &fields, meta)?;
+    }
 
     let mut out = Vec::new();
     let mut at = 0usize;
@@ -85,6 +101,36 @@ pub async fn matching_rows(
         at += batch.num_rows();
     }
     Ok(out)
+}
+
+/// Each of `batches` with the columns of the same rows in `more` beside
+/// it (two reads of one row selection, split into batches alike).
+fn beside(
+    batches: &[RecordBatch],
+    more: &[RecordBatch],
+    meta: &SegmentMeta,
+) -> Result<Vec<RecordBatch>> {
+    let rows = |b: &[RecordBatch]| b.iter().map(RecordBatch::num_rows).collect::<Vec<_>>();
+    if rows(batches) != rows(more) {
+        return Err(crate::error::Error::Corrupt {
+            what: format!("segment {}", meta.id),
+            reason: "two reads of the same rows came back differently".into(),
+        });
+    }
+    batches
+        .iter()
+        .zip(more)
+        .map(|(b, m)| {
+            let mut fields: Vec<_> = b.schema().fields().iter().cloned().collect();
+            fields.extend(m.schema().fields().iter().cloned());
+            let mut columns = b.columns().to_vec();
+            columns.extend(m.columns().iter().cloned());
+            Ok(RecordBatch::try_new(
+                Arc::new(Schema::new(fields)),
+                columns,
+            )?)
+        })
+        .collect()
 }
 
 /// Bytes of one block of a split-block bloom filter (eight 32-bit words).

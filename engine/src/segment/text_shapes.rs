@@ -420,21 +420,55 @@ pub fn stored_schema() -> SchemaRef {
     Arc::new(Schema::new_with_metadata(fields, logs.metadata().clone()))
 }
 
+/// Whether a segment's file `schema` stores `field` as shape and
+/// variables.
+fn is_shaped_in(schema: &Schema, field: &str) -> bool {
+    SHAPED_COLUMNS.contains(&field) && schema.index_of(field).is_err()
+}
+
 /// Indices in a segment's file `schema` of the columns that hold `field`:
-/// its own, or its shape and variables columns and the fields it may refer
-/// to where the file stores it so.
+/// its own, or its shape and variables columns where the file stores it
+/// so (rendering those may also need [`referenced_columns`]).
 pub fn stored_columns(schema: &Schema, field: &str) -> Result<Vec<usize>> {
-    if SHAPED_COLUMNS.contains(&field) && schema.index_of(field).is_err() {
-        let mut columns = vec![
+    if is_shaped_in(schema, field) {
+        return Ok(vec![
             schema.index_of(&shape_column(field))?,
             schema.index_of(&vars_column(field))?,
-        ];
-        for r in references(field) {
-            columns.push(schema.index_of(r)?);
-        }
-        return Ok(columns);
+        ]);
     }
     Ok(vec![schema.index_of(field)?])
+}
+
+/// Indices in a segment's file `schema` of the fields rendering `field`
+/// may need: its [`references`] where the file stores it as shape and
+/// variables, else none.
+pub fn referenced_columns(schema: &Schema, field: &str) -> Result<Vec<usize>> {
+    if !is_shaped_in(schema, field) {
+        return Ok(Vec::new());
+    }
+    Ok(references(field)
+        .iter()
+        .map(|r| schema.index_of(r))
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+/// Whether a row of `batch` (read from a segment) stores a reference in the
+/// variables of a shaped column, so rendering it needs the field.
+pub fn holds_references(batch: &RecordBatch) -> bool {
+    SHAPED_COLUMNS.iter().any(|c| {
+        batch.column_by_name(&vars_column(c)).is_some_and(|vars| {
+            let mark = REFERENCE as u8;
+            match vars.data_type() {
+                DataType::Utf8 => vars.as_string::<i32>().values().contains(&mark),
+                DataType::Utf8View => {
+                    let views = vars.as_string_view();
+                    views.iter().flatten().any(|v| v.as_bytes().contains(&mark))
+                }
+                // not a column this module wrote: rendering will say so
+                _ => true,
+            }
+        })
+    })
 }
 
 /// A batch of the engine's schema as segments store it ([`stored_schema`]).
@@ -665,9 +699,9 @@ mod tests {
         assert_eq!(to_logs_schema(&stored, "s").unwrap(), batch);
         // a projection holding one column's shape and variables only
         for c in SHAPED_COLUMNS {
-            let some = stored
-                .project(&stored_columns(&stored.schema(), c).unwrap())
-                .unwrap();
+            let mut columns = stored_columns(&stored.schema(), c).unwrap();
+            columns.extend(referenced_columns(&stored.schema(), c).unwrap());
+            let some = stored.project(&columns).unwrap();
             let logs = to_logs(&some, "s").unwrap();
             let names: Vec<&str> = logs
                 .schema_ref()
@@ -699,6 +733,18 @@ mod tests {
         }
         // a batch with `message` as text (older segments) is read as it is
         assert_eq!(to_logs_schema(&batch, "s").unwrap(), batch);
+        for c in SHAPED_COLUMNS {
+            assert_eq!(stored_columns(&batch.schema(), c).unwrap().len(), 1);
+            assert!(referenced_columns(&batch.schema(), c).unwrap().is_empty());
+        }
+        // references: in the sample's messages, not in its attributes
+        let only = |c: &str| {
+            let v = stored.schema().index_of(&vars_column(c)).unwrap();
+            stored.project(&[v]).unwrap()
+        };
+        assert!(holds_references(&only(col::MESSAGE)));
+        assert!(!holds_references(&only(col::ATTRIBUTES)));
+        assert!(!holds_references(&batch));
     }
 
     fn parts_with(text: &str, refs: &[Option<&str>]) -> (String, String) {
