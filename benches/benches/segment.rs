@@ -122,6 +122,12 @@ fn text_shapes(c: &mut Criterion) {
         group.bench_function(format!("{column}_encode"), |b| {
             b.iter(|| encode(&texts, &refs))
         });
+        if !refs.is_empty() {
+            // what searching the referenced fields costs, side by side
+            group.bench_function(format!("{column}_encode_without_references"), |b| {
+                b.iter(|| encode(&texts, &[]))
+            });
+        }
         group.bench_function(format!("{column}_decode"), |b| {
             b.iter(|| decode(&shapes, &vars, &plain, "bench").expect("decode"))
         });

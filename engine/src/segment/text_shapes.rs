@@ -131,20 +131,50 @@ fn on_run_boundaries(text: &[u8], start: usize, end: usize) -> bool {
 /// The first occurrence in `text` at or after `from` of one of `refs` (at
 /// least [`MIN_REFERENCED_BYTES`] long, on run boundaries): its span and
 /// number; the longest where several start at the same byte.
+///
+/// A field that starts with a variable byte can only occur on a boundary
+/// where a run starts, so those (ids, most error messages) are compared at
+/// run starts in one pass; others are searched for.
 fn next_reference(text: &str, from: usize, refs: &[Option<&str>]) -> Option<(usize, usize, u8)> {
-    let mut best: Option<(usize, usize, u8)> = None;
-    for (k, r) in refs.iter().enumerate() {
-        let Some(r) = r.filter(|r| r.len() >= MIN_REFERENCED_BYTES) else {
-            continue;
-        };
+    let bytes = text.as_bytes();
+    let usable = || {
+        refs.iter()
+            .enumerate()
+            .filter_map(|(k, r)| Some((k as u8, r.filter(|r| r.len() >= MIN_REFERENCED_BYTES)?)))
+    };
+    let better = |best: Option<(usize, usize, u8)>, (s, e, k): (usize, usize, u8)| match best {
+        Some((bs, be, _)) if bs < s || (bs == s && be >= e) => best,
+        _ => Some((s, e, k)),
+    };
+    let mut best = None;
+    for (k, r) in usable().filter(|(_, r)| !IN_VARIABLE[r.as_bytes()[0] as usize]) {
         let found = text[from..]
             .match_indices(r)
             .map(|(at, _)| (from + at, from + at + r.len()))
-            .find(|&(s, e)| on_run_boundaries(text.as_bytes(), s, e));
-        if let Some((s, e)) = found
-            && best.is_none_or(|(bs, be, _)| s < bs || (s == bs && e > be))
-        {
-            best = Some((s, e, k as u8));
+            .find(|&(s, e)| on_run_boundaries(bytes, s, e));
+        if let Some((s, e)) = found {
+            best = better(best, (s, e, k));
+        }
+    }
+    let mut at = from;
+    while at < best.map_or(bytes.len(), |(s, _, _)| s + 1) && at < bytes.len() {
+        if !IN_VARIABLE[bytes[at] as usize] {
+            at += 1;
+            continue;
+        }
+        if at == 0 || !IN_VARIABLE[bytes[at - 1] as usize] {
+            for (k, r) in usable() {
+                let end = at + r.len();
+                if bytes[at..].starts_with(r.as_bytes()) && on_run_boundaries(bytes, at, end) {
+                    best = better(best, (at, end, k));
+                }
+            }
+            if best.is_some_and(|(s, _, _)| s <= at) {
+                break;
+            }
+        }
+        while at < bytes.len() && IN_VARIABLE[bytes[at] as usize] {
+            at += 1;
         }
     }
     best
