@@ -21,8 +21,8 @@ use parquet::bloom_filter::Sbbf;
 use parquet::errors::ParquetError;
 
 use super::SegmentMeta;
-use super::object_reader::{SegmentFile, parquet_err};
-use super::row_selection::rows_to_read;
+use super::object_reader::{ObjectReader, SegmentFile, parquet_err};
+use super::row_selection::{RowsToRead, rows_to_read};
 use super::text_shapes;
 use crate::error::Result;
 use crate::text_query::TextQuery;
@@ -71,21 +71,10 @@ pub async fn matching_rows(
     if read.ordinals.is_empty() {
         return Ok(Vec::new());
     }
-    let columns = |builder: ParquetRecordBatchStreamBuilder<_>, roots: Vec<usize>| {
-        let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        let stream = builder
-            .with_row_groups(read.row_groups.clone())
-            .with_row_selection(read.selection.clone())
-            .with_projection(mask)
-            .with_batch_size(64 * 1024)
-            .build()
-            .map_err(&err)?;
-        Ok::<_, crate::error::Error>(async { stream.try_collect::<Vec<_>>().await.map_err(&err) })
-    };
-    let mut batches = columns(builder, roots)?.await?;
+    let mut batches = read_rows(builder, roots, &read, meta).await?;
     if !referenced.is_empty() && batches.iter().any(text_shapes::holds_references) {
         // the same rows, in the same batches, of the referenced columns
-        let fields = columns(file.builder(), referenced)?.await?;
+        let fields = read_rows(file.builder(), referenced, &read, meta).await?;
         batches = beside(&batches, &fields, meta)?;
     }
 
@@ -101,6 +90,26 @@ pub async fn matching_rows(
         at += batch.num_rows();
     }
     Ok(out)
+}
+
+/// The columns `roots` of the rows `read` selects, in batches of up to
+/// 64k rows.
+async fn read_rows(
+    builder: ParquetRecordBatchStreamBuilder<ObjectReader>,
+    roots: Vec<usize>,
+    read: &RowsToRead,
+    meta: &SegmentMeta,
+) -> Result<Vec<RecordBatch>> {
+    let err = parquet_err(meta);
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let stream = builder
+        .with_row_groups(read.row_groups.clone())
+        .with_row_selection(read.selection.clone())
+        .with_projection(mask)
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(&err)?;
+    stream.try_collect().await.map_err(err)
 }
 
 /// Each of `batches` with the columns of the same rows in `more` beside

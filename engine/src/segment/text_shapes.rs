@@ -146,8 +146,9 @@ fn next_reference(text: &str, from: usize, refs: &[Option<&str>]) -> Option<(usi
         Some((bs, be, _)) if bs < s || (bs == s && be >= e) => best,
         _ => Some((s, e, k)),
     };
+    let starts_run = |r: &str| IN_VARIABLE[r.as_bytes()[0] as usize];
     let mut best = None;
-    for (k, r) in usable().filter(|(_, r)| !IN_VARIABLE[r.as_bytes()[0] as usize]) {
+    for (k, r) in usable().filter(|(_, r)| !starts_run(r)) {
         let found = text[from..]
             .match_indices(r)
             .map(|(at, _)| (from + at, from + at + r.len()))
@@ -163,7 +164,7 @@ fn next_reference(text: &str, from: usize, refs: &[Option<&str>]) -> Option<(usi
             continue;
         }
         if at == 0 || !IN_VARIABLE[bytes[at - 1] as usize] {
-            for (k, r) in usable() {
+            for (k, r) in usable().filter(|(_, r)| starts_run(r)) {
                 let end = at + r.len();
                 if bytes[at..].starts_with(r.as_bytes()) && on_run_boundaries(bytes, at, end) {
                     best = better(best, (at, end, k));
@@ -510,22 +511,21 @@ pub fn to_stored(batch: &RecordBatch) -> Result<RecordBatch> {
             columns.push(c.clone());
         }
     }
-    for name in SHAPED_COLUMNS {
-        let text = batch.column_by_name(name).ok_or_else(|| Error::Corrupt {
+    // `as_string` panics on another type: the engine's schema makes these Utf8
+    let text_column = |name: &str| {
+        let column = batch.column_by_name(name).ok_or_else(|| Error::Corrupt {
             what: "batch".into(),
             reason: format!("no {name} column"),
         })?;
+        Ok(column.as_string::<i32>())
+    };
+    for name in SHAPED_COLUMNS {
+        let text = text_column(name)?;
         let refs = references(name)
             .iter()
-            .map(|r| {
-                let column = batch.column_by_name(r).ok_or_else(|| Error::Corrupt {
-                    what: "batch".into(),
-                    reason: format!("no {r} column"),
-                })?;
-                Ok(column.as_string::<i32>())
-            })
+            .map(|r| text_column(r))
             .collect::<Result<Vec<_>>>()?;
-        let (shapes, vars) = encode(text.as_string::<i32>(), &refs);
+        let (shapes, vars) = encode(text, &refs);
         columns.push(Arc::new(shapes));
         columns.push(Arc::new(vars));
     }
