@@ -486,19 +486,8 @@ mod tests {
 
     use crate::test_util::{config, explain_analyze, skipped_aggregation_rows, sorted};
 
-    /// xorshift64: deterministic test data without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
     /// The definition, by sorting: rank `p (n - 1)`, the weight rounded
     /// down to a millionth as DataFusion does.
@@ -520,24 +509,24 @@ mod tests {
 
     /// Values with repeats, negatives, zeros of both signs, infinities,
     /// NaN and nulls.
-    fn values(rng: &mut Rng, n: usize) -> Vec<Option<f64>> {
+    fn values(rng: &mut StdRng, n: usize) -> Vec<Option<f64>> {
         (0..n)
-            .map(|_| match rng.below(10) {
+            .map(|_| match rng.random_range(0..10) {
                 0 => None,
-                9 if rng.below(20) == 0 => {
-                    Some([f64::NAN, f64::INFINITY, f64::NEG_INFINITY][rng.below(3) as usize])
-                }
+                9 if rng.random_range(0..20) == 0 => Some(
+                    [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][rng.random_range(0..3) as usize],
+                ),
                 1 => Some(-0.0),
                 2 => Some(0.0),
-                3 => Some((rng.below(5) as f64) * 1.5),
-                _ => Some((rng.below(2_000_000) as f64 - 1e6) / 100.0),
+                3 => Some((rng.random_range(0..5) as f64) * 1.5),
+                _ => Some((rng.random_range(0..2_000_000) as f64 - 1e6) / 100.0),
             })
             .collect()
     }
 
     #[test]
     fn percentile_of_matches_sorting() {
-        let mut rng = Rng(7);
+        let mut rng = StdRng::seed_from_u64(7);
         for n in [1usize, 2, 3, 10, 101, 1000] {
             for p in [0.0, 0.01, 0.25, 0.5, 0.99, 0.999, 1.0] {
                 let v: Vec<f64> = values(&mut rng, n).into_iter().flatten().collect();
@@ -557,7 +546,7 @@ mod tests {
     /// (`EmitTo::First`): every group's answer is the sorting oracle's.
     #[test]
     fn grouped_partials_merged_and_emitted_in_parts_match_sorting() {
-        let mut rng = Rng(42);
+        let mut rng = StdRng::seed_from_u64(42);
         for p in [0.0, 0.5, 0.99, 1.0, 0.37] {
             let groups = 7;
             let mut want: Vec<Vec<f64>> = vec![Vec::new(); groups];
@@ -569,11 +558,13 @@ mod tests {
             // global group (g + 3 i) % groups.
             for batch in 0..6 {
                 let i = batch % 2;
-                let n = 1 + rng.below(300) as usize;
+                let n = 1 + rng.random_range(0..300) as usize;
                 let vals = values(&mut rng, n);
-                let local: Vec<usize> = (0..n).map(|_| rng.below(groups as u64) as usize).collect();
+                let local: Vec<usize> = (0..n)
+                    .map(|_| rng.random_range(0..groups as u64) as usize)
+                    .collect();
                 let keep: Vec<Option<bool>> = (0..n)
-                    .map(|_| match rng.below(8) {
+                    .map(|_| match rng.random_range(0..8) {
                         0 => None,
                         1 => Some(false),
                         _ => Some(true),
@@ -623,7 +614,7 @@ mod tests {
     /// its `convert_to_state` asserts one argument and gets three.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sql_answers_equal_datafusions_own() {
-        let mut rng = Rng(3);
+        let mut rng = StdRng::seed_from_u64(3);
         let schema = Arc::new(Schema::new(vec![
             Field::new("g", DataType::Utf8, true),
             Field::new("v", DataType::Float64, true),
@@ -634,14 +625,15 @@ mod tests {
             .map(|_| {
                 let n = 500;
                 let g: StringArray = (0..n)
-                    .map(|_| match rng.below(12) {
+                    .map(|_| match rng.random_range(0..12) {
                         0 => None,
                         k => Some(format!("g{}", k % 6)),
                     })
                     .collect();
                 let v = Float64Array::from(values(&mut rng, n));
-                let r: arrow::array::Float32Array =
-                    (0..n).map(|_| Some(rng.below(1000) as f32 / 7.0)).collect();
+                let r: arrow::array::Float32Array = (0..n)
+                    .map(|_| Some(rng.random_range(0..1000) as f32 / 7.0))
+                    .collect();
                 let h = arrow::compute::cast(&r, &DataType::Float16).unwrap();
                 RecordBatch::try_new(
                     schema.clone(),
