@@ -138,5 +138,28 @@ fn text_shapes(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, segment, text_shapes);
+/// The metrics to decimals (segment write) and back to floats (every read
+/// of them from a segment).
+fn decimal_floats(c: &mut Criterion) {
+    use strata_engine::segment::decimal_floats::{DECIMAL_COLUMNS, to_float, to_stored};
+
+    let records = hour_of_records();
+    let batch = records_to_batch_with_templates(&records, None).expect("batch");
+    let stored = to_stored(&batch).expect("decimals");
+    let mut group = c.benchmark_group("decimal_floats_100k");
+    group.throughput(Throughput::Elements(ROWS as u64));
+    group.bench_function("to_stored", |b| {
+        b.iter(|| to_stored(&batch).expect("decimals"))
+    });
+    group.bench_function("to_float", |b| {
+        b.iter(|| {
+            for c in DECIMAL_COLUMNS {
+                to_float(stored.column_by_name(c).expect("column")).expect("floats");
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, segment, text_shapes, decimal_floats);
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Segments: one immutable Parquet file plus one full-text index bundle per
 //! (workspace, hour) partition flush, catalogued by [`SegmentMeta`].
 
+pub mod decimal_floats;
 pub mod index;
 mod object_reader;
 pub mod reader;

@@ -573,18 +573,6 @@ pub fn to_logs(batch: &RecordBatch, segment: &str) -> Result<RecordBatch> {
     )?)
 }
 
-/// A whole stored row batch in the engine's schema and column order.
-pub fn to_logs_schema(batch: &RecordBatch, segment: &str) -> Result<RecordBatch> {
-    let batch = to_logs(batch, segment)?;
-    let logs = logs_schema();
-    let columns = logs
-        .fields()
-        .iter()
-        .map(|f| Ok(batch.column(batch.schema().index_of(f.name())?).clone()))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new(logs, columns)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,7 +714,10 @@ mod tests {
             assert!(stored.schema().index_of(c).is_err(), "{c}");
         }
         assert_eq!(stored.schema(), stored_schema());
-        assert_eq!(to_logs_schema(&stored, "s").unwrap(), batch);
+        assert_eq!(
+            crate::segment::reader::to_logs_schema(&stored, "s").unwrap(),
+            batch
+        );
         // a projection holding one column's shape and variables only
         for c in SHAPED_COLUMNS {
             let mut columns = stored_columns(&stored.schema(), c).unwrap();
@@ -762,7 +753,10 @@ mod tests {
             );
         }
         // a batch with `message` as text (older segments) is read as it is
-        assert_eq!(to_logs_schema(&batch, "s").unwrap(), batch);
+        assert_eq!(
+            crate::segment::reader::to_logs_schema(&batch, "s").unwrap(),
+            batch
+        );
         for c in SHAPED_COLUMNS {
             assert_eq!(stored_columns(&batch.schema(), c).unwrap().len(), 1);
             assert!(referenced_columns(&batch.schema(), c).unwrap().is_empty());
