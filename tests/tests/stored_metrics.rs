@@ -153,15 +153,15 @@ async fn metrics_read_back_exactly_from_decimal_and_float_segments() {
     }
     let durations = stored_types(dir.path(), "duration_ms");
     assert!(
-        durations.contains(&DataType::Decimal128(9, 2)),
+        durations.contains(&DataType::Decimal32(9, 2)),
         "{durations:?}"
     );
     assert!(durations.contains(&DataType::Float64), "{durations:?}");
     let cpu = stored_types(dir.path(), "cpu_percent");
-    assert!(cpu.contains(&DataType::Decimal128(9, 1)), "{cpu:?}");
-    assert!(cpu.contains(&DataType::Decimal128(9, 0)), "{cpu:?}");
+    assert!(cpu.contains(&DataType::Decimal32(9, 1)), "{cpu:?}");
+    assert!(cpu.contains(&DataType::Decimal32(9, 0)), "{cpu:?}");
     let memory = stored_types(dir.path(), "memory_mb");
-    assert!(memory.contains(&DataType::Decimal128(9, 4)), "{memory:?}");
+    assert!(memory.contains(&DataType::Decimal32(9, 4)), "{memory:?}");
 
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     check(&ctx, &records, "segments + memtable").await;

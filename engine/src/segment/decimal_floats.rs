@@ -4,8 +4,9 @@
 //! are a few decimal digits. As a double, `4.91` has 52 bits of mantissa
 //! zstd cannot fold (its binary expansion never ends); as the integer 491
 //! with two decimal places, it is 9 bits. A segment stores such a column as
-//! `Decimal128(precision, scale)` (Parquet `INT32` up to 9 digits, `INT64`
-//! up to 18) with the smallest scale at which every value of the segment
+//! `Decimal32(9, scale)` (Parquet `INT32`) when every unscaled value has
+//! at most 9 digits, else `Decimal64(18, scale)` (`INT64`), with the
+//! smallest scale at which every value of the segment
 //! comes back bit for bit, and keeps it `Float64` when there is none (the
 //! idea of ALP, Afroozeh et al., "ALP: Adaptive Lossless floating-Point
 //! Compression", SIGMOD 2024, at the granularity of a column chunk).
@@ -18,7 +19,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, RecordBatch};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Decimal32Array, Decimal64Array, Float64Array, RecordBatch,
+};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 
 use crate::error::Result;
@@ -51,32 +54,46 @@ fn scaled(v: f64, p: f64) -> Option<i64> {
 
 /// The unscaled values of `values` at `scale` (0 for a null), when every
 /// value comes back exactly.
-fn unscaled(values: &Float64Array, scale: i8) -> Option<Vec<i128>> {
+fn unscaled(values: &Float64Array, scale: i8) -> Option<Vec<i64>> {
     let (nulls, p) = (values.nulls(), 10_f64.powi(i32::from(scale)));
     let value = |(i, &v): (usize, &f64)| match nulls.is_some_and(|n| n.is_null(i)) {
         true => Some(0),
-        false => scaled(v, p).map(i128::from),
+        false => scaled(v, p),
     };
     values.values().iter().enumerate().map(value).collect()
 }
 
 /// `values` as decimals: at the smallest scale (up to [`MAX_SCALE`]) at
-/// which every value comes back exactly, with precision 9 or 18 (Parquet
-/// `INT32` or `INT64`); `None` when there is none or no value at all.
-pub fn to_decimal(values: &Float64Array) -> Option<Decimal128Array> {
+/// which every value comes back exactly, as `Decimal32` with precision 9
+/// (Parquet `INT32`) when every unscaled value has at most 9 digits, else
+/// `Decimal64` with precision 18 (`INT64`); `None` when there is no such
+/// scale or no value at all. (32 and 64-bit decimals, not `Decimal128`:
+/// reading them back converts an `i32` or `i64` to a double, one
+/// instruction, where an `i128` takes a call.)
+pub fn to_decimal(values: &Float64Array) -> Option<ArrayRef> {
     if values.null_count() == values.len() {
         return None;
     }
     let (scale, unscaled) = (0..=MAX_SCALE).find_map(|s| Some((s, unscaled(values, s)?)))?;
     let widest = unscaled.iter().map(|n| n.unsigned_abs()).max()?;
-    let precision = match widest {
-        0..1_000_000_000 => 9,
-        1_000_000_000..1_000_000_000_000_000_000 => MAX_PRECISION,
+    let nulls = values.nulls().cloned();
+    let decimals: ArrayRef = match widest {
+        0..1_000_000_000 => {
+            let narrow: Vec<i32> = unscaled.iter().map(|&n| n as i32).collect();
+            Arc::new(
+                Decimal32Array::new(narrow.into(), nulls)
+                    .with_precision_and_scale(9, scale)
+                    .ok()?,
+            )
+        }
+        1_000_000_000..1_000_000_000_000_000_000 => Arc::new(
+            Decimal64Array::new(unscaled.into(), nulls)
+                .with_precision_and_scale(MAX_PRECISION, scale)
+                .ok()?,
+        ),
         _ => return None,
     };
-    Decimal128Array::new(unscaled.into(), values.nulls().cloned())
-        .with_precision_and_scale(precision, scale)
-        .ok()
+    Some(decimals)
 }
 
 /// `batch` with each of [`DECIMAL_COLUMNS`] whose values allow it stored
@@ -91,12 +108,9 @@ pub fn to_stored(batch: &RecordBatch) -> Result<RecordBatch> {
         };
         match stored {
             Some(decimals) => {
-                fields.push(Field::new(
-                    f.name(),
-                    decimals.data_type().clone(),
-                    f.is_nullable(),
-                ));
-                columns.push(Arc::new(decimals) as ArrayRef);
+                let ty = decimals.data_type().clone();
+                fields.push(Field::new(f.name(), ty, f.is_nullable()));
+                columns.push(decimals);
             }
             None => {
                 fields.push(f.as_ref().clone());
@@ -114,7 +128,9 @@ pub fn to_stored(batch: &RecordBatch) -> Result<RecordBatch> {
 /// they are).
 pub fn to_float(column: &ArrayRef) -> Result<ArrayRef> {
     Ok(match column.data_type() {
-        DataType::Decimal128(..) => arrow::compute::cast(column, &DataType::Float64)?,
+        DataType::Decimal32(..) | DataType::Decimal64(..) => {
+            arrow::compute::cast(column, &DataType::Float64)?
+        }
         _ => Arc::clone(column),
     })
 }
@@ -129,7 +145,7 @@ mod tests {
     }
 
     fn round_trip(values: &Float64Array) -> Float64Array {
-        let decimals: ArrayRef = Arc::new(to_decimal(values).expect("decimal"));
+        let decimals = to_decimal(values).expect("decimal");
         let back = to_float(&decimals).unwrap();
         back.as_primitive::<Float64Type>().clone()
     }
@@ -143,18 +159,15 @@ mod tests {
         let t = |v: &[Option<f64>]| to_decimal(&floats(v)).map(|d| d.data_type().clone());
         assert_eq!(
             t(&[Some(4.91), None, Some(12.0)]),
-            Some(DataType::Decimal128(9, 2))
+            Some(DataType::Decimal32(9, 2))
         );
-        assert_eq!(
-            t(&[Some(63.4), Some(0.0)]),
-            Some(DataType::Decimal128(9, 1))
-        );
-        assert_eq!(t(&[Some(512.0)]), Some(DataType::Decimal128(9, 0)));
+        assert_eq!(t(&[Some(63.4), Some(0.0)]), Some(DataType::Decimal32(9, 1)));
+        assert_eq!(t(&[Some(512.0)]), Some(DataType::Decimal32(9, 0)));
         assert_eq!(
             t(&[Some(123_456_789.5), Some(0.5)]),
-            Some(DataType::Decimal128(18, 1))
+            Some(DataType::Decimal64(18, 1))
         );
-        assert_eq!(t(&[Some(0.000_001)]), Some(DataType::Decimal128(9, 6)));
+        assert_eq!(t(&[Some(0.000_001)]), Some(DataType::Decimal32(9, 6)));
     }
 
     #[test]
@@ -164,7 +177,7 @@ mod tests {
             Some(vec![true, false, true].into()),
         );
         let decimals = to_decimal(&values).expect("decimal");
-        assert_eq!(decimals.data_type(), &DataType::Decimal128(9, 2));
+        assert_eq!(decimals.data_type(), &DataType::Decimal32(9, 2));
         let back = round_trip(&values);
         assert_eq!(bits(&back), bits(&values));
         assert!(back.is_null(1));
@@ -235,7 +248,7 @@ mod tests {
         assert_eq!(
             types,
             [
-                DataType::Decimal128(9, 2),
+                DataType::Decimal32(9, 2),
                 DataType::Float64,
                 DataType::Float64
             ]

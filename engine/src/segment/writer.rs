@@ -440,9 +440,9 @@ mod tests {
         .schema()
         .clone();
         let stored_type = |c: &str| stored.field_with_name(c).unwrap().data_type().clone();
-        assert_eq!(stored_type(col::DURATION_MS), DataType::Decimal128(9, 2));
-        assert_eq!(stored_type(col::MEMORY_MB), DataType::Decimal128(9, 2));
-        assert_eq!(stored_type(col::CPU_PERCENT), DataType::Decimal128(9, 1));
+        assert_eq!(stored_type(col::DURATION_MS), DataType::Decimal32(9, 2));
+        assert_eq!(stored_type(col::MEMORY_MB), DataType::Decimal32(9, 2));
+        assert_eq!(stored_type(col::CPU_PERCENT), DataType::Decimal32(9, 1));
 
         let read = reader::read_all(files.parquet.clone(), &files.meta.id).unwrap();
         assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
