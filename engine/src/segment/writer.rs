@@ -86,6 +86,8 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
     col::DURATION_MS,
     col::MEMORY_MB,
     col::CPU_PERCENT,
+    col::REQUEST_SIZE_BYTES,
+    col::RESPONSE_SIZE_BYTES,
     col::TRACE_ID,
     col::PARENT_SPAN_ID,
     col::MESSAGE,
@@ -97,12 +99,13 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
 /// Column encodings other than dictionary-then-plain: the sorted
 /// timestamps as deltas (a few bits per row), ids that share a prefix
 /// with their neighbours (ULIDs start with their millisecond) with the
-/// prefix stored once, and the metrics (decimals where
-/// [`decimal_floats`] allows, else floats) with their bytes split into
-/// streams: the high bytes of values of one magnitude repeat, and zstd
-/// folds them once they are apart from the random low bytes (1.94
-/// B/record less than plain doubles on the benchmark corpus, 0.50 less
-/// than plain decimals; BENCHMARKS.md, round 15).
+/// prefix stored once, and the metrics (the floats as decimals where
+/// [`decimal_floats`] allows) with their bytes split into streams: the
+/// high bytes of values of one magnitude repeat, and zstd folds them once
+/// they are apart from the random low bytes (on the benchmark corpus the
+/// three float metrics take 1.94 B/record less than as plain doubles, 0.50
+/// less than as plain decimals; the two sizes 0.32 less than with a
+/// dictionary; BENCHMARKS.md, round 15).
 const ENCODED_COLUMNS: &[(&str, Encoding)] = &[
     (col::TIMESTAMP, Encoding::DELTA_BINARY_PACKED),
     (col::LOG_ID, Encoding::DELTA_BYTE_ARRAY),
@@ -110,6 +113,8 @@ const ENCODED_COLUMNS: &[(&str, Encoding)] = &[
     (col::DURATION_MS, Encoding::BYTE_STREAM_SPLIT),
     (col::MEMORY_MB, Encoding::BYTE_STREAM_SPLIT),
     (col::CPU_PERCENT, Encoding::BYTE_STREAM_SPLIT),
+    (col::REQUEST_SIZE_BYTES, Encoding::BYTE_STREAM_SPLIT),
+    (col::RESPONSE_SIZE_BYTES, Encoding::BYTE_STREAM_SPLIT),
 ];
 
 /// Shaped columns whose shapes are stored plain, not dictionary-encoded:
@@ -413,7 +418,8 @@ mod tests {
                 );
             }
             assert!(encodings(col::LOG_ID).contains(&Encoding::DELTA_BYTE_ARRAY));
-            for c in decimal_floats::DECIMAL_COLUMNS {
+            let sizes = [col::REQUEST_SIZE_BYTES, col::RESPONSE_SIZE_BYTES];
+            for c in decimal_floats::DECIMAL_COLUMNS.iter().chain(&sizes) {
                 assert!(!encodings(c).contains(&Encoding::RLE_DICTIONARY), "{c}");
                 assert!(encodings(c).contains(&Encoding::BYTE_STREAM_SPLIT), "{c}");
             }
