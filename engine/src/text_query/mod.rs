@@ -42,6 +42,8 @@
 mod eval;
 mod parse;
 mod tantivy;
+
+pub(crate) use tantivy::term_hash;
 #[cfg(test)]
 mod tests;
 
