@@ -84,9 +84,7 @@ pub fn logs_schema() -> SchemaRef {
 }
 
 /// Columns indexed as single raw terms in the full-text index, queryable as
-/// `field:value` in a search query (`execution_id` and `trace_id` by the
-/// hash of the value, checked on the Parquet column:
-/// [`HASHED_TERM_COLUMNS`](crate::segment::index::HASHED_TERM_COLUMNS)). The per-record ids
+/// `field:value` in a search query. The per-record ids
 /// ([`UNINDEXED_RAW_COLUMNS`]) are left out: they would be most of the
 /// index's terms (half its size, half its build time) for lookups that the
 /// Parquet bloom filters answer as well.

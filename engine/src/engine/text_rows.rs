@@ -11,10 +11,9 @@ use crate::text_query::TextQuery;
 impl Engine {
     /// Rows of segment `meta` matching `query`, among `within` when given
     /// (ascending). The index answers what it holds; clauses on fields it
-    /// does not hold, phrases on fields it holds without positions, and ids
-    /// it holds by hash are checked on the segment's Parquet columns,
-    /// reading only the rows the indexed clauses (and those phrases' tokens,
-    /// and those ids' hashes) left. Where `time` cuts
+    /// does not hold, and phrases on fields it holds without positions, are
+    /// checked on the segment's Parquet columns, reading only the rows the
+    /// indexed clauses (and those phrases' tokens) left. Where `time` cuts
     /// into the segment, rows outside it are left out (the scan drops them
     /// anyway): candidates before their text is read, matches found
     /// without candidates after; `within` (the rows of the scan's earlier
@@ -47,12 +46,11 @@ impl Engine {
             other => (Vec::new(), vec![other.clone()]),
         };
         // A phrase on a field indexed without positions: the rows holding
-        // all its tokens are candidates, the column decides; likewise an
-        // id the index holds by hash: the rows of its hash.
+        // all its tokens are candidates, the column decides.
         indexed.extend(
             rest.iter()
                 .filter_map(TextQuery::without_positions)
-                .filter(|c| index.narrows(c)),
+                .filter(|c| index.answers(c)),
         );
         let candidates = if indexed.is_empty() {
             within.map(<[u32]>::to_vec)

@@ -6,10 +6,8 @@
 //! `error_message`, `stack_trace`) holds a row's tokens outside its
 //! template group's static tokens, which the bundle keeps once per group
 //! (see [`template_groups`](super::template_groups)); id columns are single
-//! raw terms, or for the random ids of [`HASHED_TERM_COLUMNS`] the 64-bit
-//! hash of the value, which the Parquet column confirms. No field keeps
-//! positions: a phrase takes the rows holding all its tokens from the
-//! index and is checked on the Parquet column
+//! raw terms. No field keeps positions: a phrase takes the rows holding all
+//! its tokens from the index and is checked on the Parquet column
 //! (`engine/text_rows.rs`). Hits are ordered by timestamp, never scored, so
 //! no field keeps fieldnorms (a byte per document and field). No field is
 //! stored, so the doc store tantivy writes (an empty entry and a 4-byte
@@ -20,7 +18,7 @@
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
 //! ```text
-//! "STRIDX04" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
+//! "STRIDX03" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
 //! | file bytes ... | u32 CRC32C of everything before it
 //! ```
 
@@ -46,39 +44,21 @@ use super::template_groups::{
 };
 use crate::error::{Error, Result};
 use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS, col};
-use crate::text_query::{TextQuery, term_hash};
+use crate::text_query::TextQuery;
 
-/// Magic of bundles indexing [`HASHED_TERM_COLUMNS`] by hash, which Strata
-/// binaries before them cannot open (they would look up the text); those
-/// of [`STORELESS_MAGIC`] index those ids as text, and like these leave
-/// the doc store out (an empty `.store` entry); those of [`GROUPS_MAGIC`]
-/// keep the store, those of [`OLD_MAGIC`] also index every text token per
-/// row, `message` with positions.
-const MAGIC: &[u8; 8] = b"STRIDX04";
-const STORELESS_MAGIC: &[u8; 8] = b"STRIDX03";
+/// Magic of bundles whose doc store is left out (an empty `.store`
+/// entry), which Strata binaries before it cannot open; those of
+/// [`GROUPS_MAGIC`] keep the store, those of [`OLD_MAGIC`] also index every
+/// text token per row, `message` with positions.
+const MAGIC: &[u8; 8] = b"STRIDX03";
 const GROUPS_MAGIC: &[u8; 8] = b"STRIDX02";
 const OLD_MAGIC: &[u8; 8] = b"STRIDX01";
 /// Name of the fast field holding the Parquet row ordinal.
 pub const ROW_FIELD: &str = "_row";
 const WRITER_HEAP_BYTES: usize = 64 << 20;
 
-/// Raw-term columns indexed by the hash of their value
-/// ([`term_hash`](crate::text_query::term_hash)) rather than the value:
-/// random ids of 29 and 32 characters, a new one every few rows, whose
-/// terms were 37 and 23 bytes each in the term dictionary (2.9 and 1.8
-/// B/record at 1M records) against ~13 as 8-byte hashes. A lookup takes
-/// the rows of the hash from the index and checks the value on the
-/// Parquet column (`engine/text_rows.rs`); a prefix of them is found on
-/// the column alone.
-pub const HASHED_TERM_COLUMNS: &[&str] = &[col::EXECUTION_ID, col::TRACE_ID];
-
 /// The tantivy schema of every segment index.
 pub fn index_schema() -> Schema {
-    schema_hashing(HASHED_TERM_COLUMNS)
-}
-
-/// The index schema with the raw-term columns of `hashed` indexed by hash.
-fn schema_hashing(hashed: &[&str]) -> Schema {
     let mut b = Schema::builder();
     let text = |tokenizer: &str, record: IndexRecordOption| {
         TextOptions::default().set_indexing_options(
@@ -94,10 +74,7 @@ fn schema_hashing(hashed: &[&str]) -> Schema {
         b.add_u64_field(&group_field(c), NumericOptions::default().set_indexed());
     }
     for c in RAW_TERM_COLUMNS {
-        match hashed.contains(c) {
-            true => b.add_u64_field(c, NumericOptions::default().set_indexed()),
-            false => b.add_text_field(c, text("raw", IndexRecordOption::Basic)),
-        };
+        b.add_text_field(c, text("raw", IndexRecordOption::Basic));
     }
     b.add_u64_field(ROW_FIELD, FAST);
     b.build()
@@ -113,8 +90,7 @@ fn tantivy_err(segment_id: &str) -> impl Fn(tantivy::TantivyError) -> Error + '_
 /// What the documents of a batch are read from: the raw columns in place
 /// (indexing copies no strings) and the split text columns.
 struct DocColumns {
-    /// (raw-term field, its column, indexed by hash)
-    strings: Vec<(Field, StringArray, bool)>,
+    strings: Vec<(Field, StringArray)>,
     /// (text field, its group field, the column's split)
     texts: Vec<(Field, Field, Split)>,
     row_field: Field,
@@ -159,17 +135,10 @@ impl<'a> Iterator for RowDocValues<'a> {
         let c = &*self.doc.columns;
         let row = self.doc.row;
         while self.next < c.strings.len() {
-            let (field, array, hashed) = &c.strings[self.next];
+            let (field, array) = &c.strings[self.next];
             self.next += 1;
             if array.is_valid(row) {
-                let value = array.value(row);
-                return Some((
-                    *field,
-                    match hashed {
-                        true => RowValue::U64(term_hash(value)),
-                        false => RowValue::Str(value),
-                    },
-                ));
+                return Some((*field, RowValue::Str(array.value(row))));
             }
         }
         loop {
@@ -202,20 +171,18 @@ impl Document for RowDoc {
 
 /// Builds the index of `batch` and packs it into one bundle.
 pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
-    build_bundle_as(batch, segment_id, false, HASHED_TERM_COLUMNS)
+    build_bundle_keeping_store(batch, segment_id, false)
 }
 
 /// [`build_bundle`], keeping tantivy's doc store in the bundle when
-/// `keep_store` and indexing the raw-term columns of `hashed` by hash
-/// (older bundles kept the store, then indexed every id as text).
-fn build_bundle_as(
+/// `keep_store` (as bundles written before it was left out did).
+fn build_bundle_keeping_store(
     batch: &RecordBatch,
     segment_id: &str,
     keep_store: bool,
-    hashed: &[&str],
 ) -> Result<Vec<u8>> {
     let err = tantivy_err(segment_id);
-    let schema = schema_hashing(hashed);
+    let schema = index_schema();
     let dir = RamDirectory::create();
     // One segment, built on this thread: no channel to indexing threads
     // and no merge afterwards.
@@ -231,10 +198,9 @@ fn build_bundle_as(
         Ok(batch.column(batch.schema().index_of(name)?).as_ref())
     };
     let field = |name: &str| schema.get_field(name).map_err(&err);
-    let mut strings: Vec<(Field, StringArray, bool)> = Vec::new();
+    let mut strings: Vec<(Field, StringArray)> = Vec::new();
     for name in RAW_TERM_COLUMNS {
-        let values = column(name)?.as_string::<i32>().clone();
-        strings.push((field(name)?, values, hashed.contains(name)));
+        strings.push((field(name)?, column(name)?.as_string::<i32>().clone()));
     }
     let template_ids = column(col::TEMPLATE_ID)?.as_primitive::<Int64Type>();
     let mut texts = Vec::new();
@@ -297,11 +263,7 @@ fn build_bundle_as(
             .sum::<usize>();
     let total: usize = header_len + contents.iter().map(Vec::len).sum::<usize>() + 4;
     let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(match (keep_store, hashed.is_empty()) {
-        (true, _) => GROUPS_MAGIC,
-        (false, true) => STORELESS_MAGIC,
-        (false, false) => MAGIC,
-    });
+    out.extend_from_slice(if keep_store { GROUPS_MAGIC } else { MAGIC });
     out.extend_from_slice(&(files.len() as u32).to_le_bytes());
     let mut offset = header_len as u64;
     for (f, data) in files.iter().zip(&contents) {
@@ -324,7 +286,7 @@ fn build_bundle_as(
 /// verified; the error says what is wrong.
 fn bundle_files(bundle: &[u8]) -> std::result::Result<Vec<(&str, &[u8])>, String> {
     if bundle.len() < MAGIC.len() + 8
-        || ![MAGIC, STORELESS_MAGIC, GROUPS_MAGIC, OLD_MAGIC]
+        || ![MAGIC, GROUPS_MAGIC, OLD_MAGIC]
             .iter()
             .any(|m| bundle.starts_with(*m))
     {
@@ -486,42 +448,17 @@ impl SegmentIndex {
         })
     }
 
-    /// True if every field `query` reads is in this index as text (not
-    /// hashed), and every phrase of several tokens is on a field indexed
-    /// with positions, so [`search`](Self::search) can answer it alone.
-    /// (Segments written before the per-record ids left the index still
-    /// answer those, those written before [`HASHED_TERM_COLUMNS`] answer
-    /// those ids, and older ones kept positions on every text field.)
+    /// True if every field `query` reads is in this index, and every
+    /// phrase of several tokens is on a field indexed with positions, so
+    /// [`search`](Self::search) can answer it alone. (Segments written
+    /// before the per-record ids left the index still answer those, and
+    /// older ones kept positions on every text field.)
     pub fn answers(&self, query: &TextQuery) -> bool {
         query
             .field_refs()
             .iter()
-            .all(|f| self.field_type(f).is_some_and(|t| !t.is_hashed()))
+            .all(|f| self.schema.get_field(f).is_ok())
             && query.phrase_fields().iter().all(|f| self.has_positions(f))
-    }
-
-    /// True if [`search`](Self::search) gives every row matching `query`
-    /// and maybe others: what [`answers`](Self::answers) it exactly, and
-    /// equalities on fields it indexes by hash (the rows of the value's
-    /// hash; the value is then checked on the Parquet column), in
-    /// conjunctions and disjunctions. Not a prefix of a hashed field, nor a
-    /// negation of one (its complement would miss rows).
-    pub fn narrows(&self, query: &TextQuery) -> bool {
-        match query {
-            TextQuery::RawEq { field, .. } => self.field_type(field).is_some(),
-            TextQuery::And(children) | TextQuery::Or(children) => {
-                children.iter().all(|c| self.narrows(c))
-            }
-            other => self.answers(other),
-        }
-    }
-
-    fn field_type(&self, field: &str) -> Option<IndexedAs> {
-        let f = self.schema.get_field(field).ok()?;
-        Some(match self.schema.get_field_entry(f).field_type() {
-            tantivy::schema::FieldType::U64(_) => IndexedAs::Hash,
-            _ => IndexedAs::Text,
-        })
     }
 
     fn has_positions(&self, field: &str) -> bool {
@@ -597,19 +534,6 @@ impl SegmentIndex {
     }
 }
 
-/// How an index holds a field a query names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IndexedAs {
-    Text,
-    Hash,
-}
-
-impl IndexedAs {
-    fn is_hashed(self) -> bool {
-        self == IndexedAs::Hash
-    }
-}
-
 /// Collects the `_row` fast field of every matching document.
 struct RowCollector;
 
@@ -668,7 +592,7 @@ mod tests {
         let records = generate(&SampleConfig::default(), 6_000);
         let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
         let without = build_bundle(&batch, "seg-a").unwrap();
-        let with = build_bundle_as(&batch, "seg-a", true, HASHED_TERM_COLUMNS).unwrap();
+        let with = build_bundle_keeping_store(&batch, "seg-a", true).unwrap();
 
         let store_len = |bundle: &[u8]| -> usize {
             let stores: Vec<usize> = bundle_files(bundle)
@@ -717,67 +641,15 @@ mod tests {
         );
         for q in &queries {
             let query = TextQuery::parse(q, col::MESSAGE).unwrap();
-            let expected = oracle(&query, &batch);
-            assert!(!expected.is_empty(), "{q} matches nothing");
-            assert_eq!(a.search(&query).unwrap(), b.search(&query).unwrap(), "{q}");
-            if q.starts_with("trace_id:") {
-                // hashed: a superset, which the column narrows
-                assert!(!a.answers(&query) && a.narrows(&query), "{q}");
-                let hits = a.search(&query).unwrap();
-                assert!(expected.iter().all(|r| hits.contains(r)), "{q}");
-                continue;
-            }
             assert!(a.answers(&query), "{q}");
+            // Independent oracle: the query evaluated on the rows.
+            let mask = query.evaluate(&batch).unwrap();
+            let expected: Vec<u32> = (0..batch.num_rows() as u32)
+                .filter(|&i| mask.value(i as usize))
+                .collect();
+            assert!(!expected.is_empty(), "{q} matches nothing");
             assert_eq!(a.search(&query).unwrap(), expected, "{q}");
+            assert_eq!(b.search(&query).unwrap(), expected, "{q}");
         }
-    }
-
-    /// Rows of `batch` matching `query`, evaluated on the rows themselves.
-    fn oracle(query: &TextQuery, batch: &RecordBatch) -> Vec<u32> {
-        let mask = query.evaluate(batch).unwrap();
-        (0..batch.num_rows() as u32)
-            .filter(|&i| mask.value(i as usize))
-            .collect()
-    }
-
-    /// Bundles written before the ids were hashed (`STRIDX03`) answer
-    /// lookups of them exactly; these hold hashes, which narrow the rows
-    /// to those of the id's hash (in unit tests a 4-bit one, so other ids
-    /// share it) and cannot answer a prefix.
-    #[test]
-    fn ids_indexed_by_hash_narrow_and_ids_indexed_as_text_answer() {
-        let records = generate(&SampleConfig::default(), 6_000);
-        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
-        let text = build_bundle_as(&batch, "seg-t", false, &[]).unwrap();
-        let hashed = build_bundle(&batch, "seg-h").unwrap();
-        assert!(text.starts_with(STORELESS_MAGIC) && hashed.starts_with(MAGIC));
-        let text = SegmentIndex::open(&text, "seg-t").unwrap();
-        let hashed = SegmentIndex::open(&hashed, "seg-h").unwrap();
-        let r = &records[4_321];
-        let (trace, execution) = (r.trace_id.clone().unwrap(), r.execution_id.clone().unwrap());
-        for q in [
-            format!("trace_id:{trace}"),
-            format!("execution_id:{execution}"),
-            format!("execution_id:{execution} AND service:llm-gateway"),
-            format!("trace_id:{trace} OR error"),
-        ] {
-            let query = TextQuery::parse(&q, col::MESSAGE).unwrap();
-            let expected = oracle(&query, &batch);
-            assert!(!expected.is_empty(), "{q}");
-            assert!(text.answers(&query), "{q}");
-            assert_eq!(text.search(&query).unwrap(), expected, "{q}");
-            assert!(!hashed.answers(&query) && hashed.narrows(&query), "{q}");
-            let hits = hashed.search(&query).unwrap();
-            assert!(expected.iter().all(|r| hits.contains(r)), "{q}");
-            assert!(hits.len() > expected.len(), "{q}: the 4-bit hash is shared");
-        }
-        let negated =
-            TextQuery::parse(&format!("error AND NOT trace_id:{trace}"), col::MESSAGE).unwrap();
-        assert!(text.answers(&negated) && !hashed.narrows(&negated));
-        let prefix = TextQuery::parse(&format!("trace_id:{}*", &trace[..6]), col::MESSAGE).unwrap();
-        assert!(text.answers(&prefix));
-        assert!(!hashed.narrows(&prefix));
-        let e = hashed.search(&prefix).unwrap_err().to_string();
-        assert!(e.contains("hashes of trace_id"), "{e}");
     }
 }

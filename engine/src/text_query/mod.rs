@@ -42,8 +42,6 @@
 mod eval;
 mod parse;
 mod tantivy;
-
-pub(crate) use tantivy::term_hash;
 #[cfg(test)]
 mod tests;
 

@@ -5,7 +5,7 @@ use std::ops::Bound;
 use tantivy::query::{
     AllQuery, BooleanQuery, InvertedIndexRangeQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{Field, FieldType, IndexRecordOption, Schema};
+use tantivy::schema::{Field, IndexRecordOption, Schema};
 use tantivy::{TantivyError, Term};
 
 use super::TextQuery;
@@ -65,30 +65,12 @@ impl TextQuery {
                     )),
                 }
             }
-            TextQuery::RawEq { field, value } => {
-                let f = schema.get_field(field)?;
-                match schema.get_field_entry(f).field_type() {
-                    // an index holding the value's hash: the rows of every
-                    // value with that hash, which a check of the column
-                    // narrows to the value's
-                    FieldType::U64(_) => Box::new(TermQuery::new(
-                        Term::from_field_u64(f, term_hash(value)),
-                        IndexRecordOption::Basic,
-                    )),
-                    _ => term_query(f, value),
-                }
-            }
+            TextQuery::RawEq { field, value } => term_query(schema.get_field(field)?, value),
             TextQuery::Prefix { field, prefix } => {
                 leaf(prefix_query(schema.get_field(field)?, prefix))
             }
             TextQuery::RawPrefix { field, prefix } => {
-                let f = schema.get_field(field)?;
-                if let FieldType::U64(_) = schema.get_field_entry(f).field_type() {
-                    return Err(TantivyError::InvalidArgument(format!(
-                        "the index holds hashes of {field}, not its prefixes"
-                    )));
-                }
-                prefix_query(f, prefix)
+                prefix_query(schema.get_field(field)?, prefix)
             }
             TextQuery::And(children) => {
                 let mut clauses = Vec::with_capacity(children.len() + 1);
@@ -143,20 +125,6 @@ fn prefix_query(field: Field, prefix: &str) -> Box<dyn Query> {
         Bound::Included(Term::from_field_text(field, prefix)),
         upper,
     ))
-}
-
-/// The term a segment index holds for a value of a field it indexes by
-/// hash (`trace_id`, `execution_id`; see
-/// [`HASHED_TERM_COLUMNS`](crate::segment::index::HASHED_TERM_COLUMNS)):
-/// XXH64 of its UTF-8 bytes with seed 0. Bundles store these terms, so the
-/// function must never change.
-///
-/// In this crate's unit tests only its low 4 bits are kept: most values
-/// then share their term with others, and the check on the Parquet column
-/// is what makes every lookup exact.
-pub(crate) fn term_hash(value: &str) -> u64 {
-    let hash = twox_hash::XxHash64::oneshot(0, value.as_bytes());
-    if cfg!(test) { hash & 0xF } else { hash }
 }
 
 /// The smallest byte string greater than every string starting with `prefix`,
