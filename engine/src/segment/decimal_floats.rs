@@ -6,10 +6,10 @@
 //! with two decimal places, it is 9 bits. A segment stores such a column as
 //! `Decimal32(9, scale)` (Parquet `INT32`) when every unscaled value has
 //! at most 9 digits, else `Decimal64(18, scale)` (`INT64`), with the
-//! smallest scale at which every value of the segment
-//! comes back bit for bit, and keeps it `Float64` when there is none (the
-//! idea of ALP, Afroozeh et al., "ALP: Adaptive Lossless floating-Point
-//! Compression", SIGMOD 2024, at the granularity of a column chunk).
+//! smallest scale at which every value of the segment comes back bit for
+//! bit, and keeps it `Float64` when there is none (the idea of ALP,
+//! Afroozeh et al., "ALP: Adaptive Lossless floating-Point Compression",
+//! SIGMOD 2024, for a segment's whole column).
 //!
 //! Reading back is Arrow's cast from decimal to `Float64`: the integer as a
 //! double divided by `10^scale`, one correctly rounded division, which is
