@@ -100,8 +100,10 @@ pub struct EngineConfig {
     /// shapes (the text with the variables masked) and variables, as CLP
     /// does, with a reference in place of what repeats the row's execution
     /// id, agent id or error message, rather than as text: about half the
-    /// bytes of those columns. SQL, search and every reader see the text either way; set
-    /// it to false for segments whose Parquet other tools read directly.
+    /// bytes of those columns; and the float metrics as decimals where that
+    /// loses nothing, with the metrics' bytes split into streams. SQL,
+    /// search and every reader see the text and doubles either way; set it
+    /// to false for segments whose Parquet other tools read directly.
     pub text_shapes: bool,
     /// Compact a partition once it has this many small segments.
     pub compaction_min_segments: usize,

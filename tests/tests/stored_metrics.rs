@@ -1,7 +1,8 @@
 //! The float metrics (`duration_ms`, `memory_mb`, `cpu_percent`) come back
 //! bit for bit through SQL whether a segment stores them as decimals or
-//! as floats, and filters and aggregates on them match a brute-force scan,
-//! before and after compaction merges both kinds.
+//! as floats, and filters (in the scan, pruning by statistics) and
+//! aggregates on them match a brute-force scan, before and after
+//! compaction merges both kinds.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,22 +15,42 @@ use strata_query::{QueryConfig, session};
 
 const N: usize = 12_000;
 
-/// The corpus (two-decimal durations and memory, one-decimal CPU), with a
-/// quarter of its durations divided by 3 (no decimal holds those) and a
-/// quarter with whole CPU percentages and four-decimal memory.
+/// The corpus (two-decimal durations and memory, one-decimal CPU), with
+/// memory of 13 digits in its first quarter (64-bit decimals), a quarter
+/// of its durations divided by 3 (no decimal holds those), and a quarter
+/// with whole CPU percentages, four-decimal memory and negative
+/// durations.
 fn records() -> Vec<StructuredLog> {
     let mut records = strata_tests::corpus(N, 4 * 3_600_000_000);
+    let decimal = |text: String| -> f64 { text.parse().unwrap() };
+    for r in &mut records[..N / 4] {
+        r.metrics.memory_mb = r
+            .metrics
+            .memory_mb
+            .map(|m| decimal(format!("1234567{m:.2}")));
+    }
     for r in &mut records[N / 4..N / 2] {
         r.metrics.duration_ms = r.metrics.duration_ms.map(|d| d / 3.0);
     }
     for r in &mut records[N / 2..N * 3 / 4] {
         r.metrics.cpu_percent = r.metrics.cpu_percent.map(f64::round);
-        r.metrics.memory_mb = r
-            .metrics
-            .memory_mb
-            .map(|m| format!("{m:.2}01").parse().unwrap());
+        r.metrics.memory_mb = r.metrics.memory_mb.map(|m| decimal(format!("{m:.2}01")));
+        r.metrics.duration_ms = r.metrics.duration_ms.map(|d| -d);
     }
     records
+}
+
+/// An engine on `dir` with row groups of 250 rows, so that a filter on a
+/// metric can prune some by their statistics.
+async fn open_engine(dir: &Path) -> strata_engine::Engine {
+    strata_engine::Engine::open(strata_engine::EngineConfig {
+        background_tasks: false,
+        compaction_min_segments: 2,
+        row_group_rows: 250,
+        ..strata_engine::EngineConfig::new(dir)
+    })
+    .await
+    .expect("engine opens")
 }
 
 type Metric = fn(&StructuredLog) -> Option<f64>;
@@ -115,6 +136,42 @@ async fn check(ctx: &SessionContext, records: &[StructuredLog], stage: &str) {
         let at = values.iter().filter(|v| **v == median).count();
         assert!(at > 0);
         assert_eq!(count("at"), at, "{stage}: {name} = {median}");
+
+        // the same conditions as scan filters (pushed into the Parquet
+        // scan, pruning row groups and pages by their statistics)
+        type Cond = Box<dyn Fn(Option<f64>) -> bool>;
+        let conditions: [(String, Cond); 5] = [
+            (
+                format!("{name} > {median}"),
+                Box::new(move |v| v.is_some_and(|v| v > median)),
+            ),
+            (
+                format!("{name} = {median}"),
+                Box::new(move |v| v == Some(median)),
+            ),
+            (
+                format!("{name} < 0"),
+                Box::new(|v| v.is_some_and(|v| v < 0.0)),
+            ),
+            (
+                format!("{name} >= {max}"),
+                Box::new(move |v| v.is_some_and(|v| v >= max)),
+            ),
+            (format!("{name} IS NULL"), Box::new(|v| v.is_none())),
+        ];
+        for (cond, oracle) in conditions {
+            let got =
+                strata_tests::run_sql(ctx, &format!("SELECT log_id FROM logs WHERE {cond}")).await;
+            let mut got = strata_tests::strings(&got, "log_id");
+            got.sort();
+            let mut want: Vec<String> = records
+                .iter()
+                .filter(|r| oracle(metric(r)))
+                .map(|r| r.log_id.clone())
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "{stage}: WHERE {cond}");
+        }
     }
 }
 
@@ -144,7 +201,7 @@ fn stored_types(dir: &Path, column: &str) -> Vec<DataType> {
 async fn metrics_read_back_exactly_from_decimal_and_float_segments() {
     let records = records();
     let dir = tempfile::tempdir().unwrap();
-    let engine = strata_tests::open_test_engine(dir.path()).await;
+    let engine = open_engine(dir.path()).await;
     for (i, part) in records.chunks(N / 4).enumerate() {
         engine.ingest(part).await.unwrap();
         if i < 3 {
@@ -162,6 +219,7 @@ async fn metrics_read_back_exactly_from_decimal_and_float_segments() {
     assert!(cpu.contains(&DataType::Decimal32(9, 0)), "{cpu:?}");
     let memory = stored_types(dir.path(), "memory_mb");
     assert!(memory.contains(&DataType::Decimal32(9, 4)), "{memory:?}");
+    assert!(memory.contains(&DataType::Decimal64(18, 2)), "{memory:?}");
 
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     check(&ctx, &records, "segments + memtable").await;
@@ -171,7 +229,7 @@ async fn metrics_read_back_exactly_from_decimal_and_float_segments() {
     check(&ctx, &records, "compacted").await;
     engine.close().await.unwrap();
     drop((ctx, engine));
-    let engine = strata_tests::open_test_engine(dir.path()).await;
+    let engine = open_engine(dir.path()).await;
     let ctx = session(&engine, &QueryConfig::default()).unwrap();
     check(&ctx, &records, "after restart").await;
 }

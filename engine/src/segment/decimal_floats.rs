@@ -64,10 +64,11 @@ fn unscaled(values: &Float64Array, scale: i8) -> Option<Vec<i64>> {
 }
 
 /// `values` as decimals: at the smallest scale (up to [`MAX_SCALE`]) at
-/// which every value comes back exactly, as `Decimal32` with precision 9
-/// (Parquet `INT32`) when every unscaled value has at most 9 digits, else
-/// `Decimal64` with precision 18 (`INT64`); `None` when there is no such
-/// scale or no value at all. (32 and 64-bit decimals, not `Decimal128`:
+/// which every value comes back exactly (its unscaled value below 2^51,
+/// ~2.25 × 10^15), as `Decimal32` with precision 9 (Parquet `INT32`) when
+/// every unscaled value has at most 9 digits, else `Decimal64` with
+/// precision 18 (`INT64`); `None` when there is no such scale or no value
+/// at all. (32 and 64-bit decimals, not `Decimal128`:
 /// reading them back converts an `i32` or `i64` to a double, one
 /// instruction, where an `i128` takes a call.)
 pub fn to_decimal(values: &Float64Array) -> Option<ArrayRef> {
@@ -77,23 +78,21 @@ pub fn to_decimal(values: &Float64Array) -> Option<ArrayRef> {
     let (scale, unscaled) = (0..=MAX_SCALE).find_map(|s| Some((s, unscaled(values, s)?)))?;
     let widest = unscaled.iter().map(|n| n.unsigned_abs()).max()?;
     let nulls = values.nulls().cloned();
-    let decimals: ArrayRef = match widest {
-        0..1_000_000_000 => {
-            let narrow: Vec<i32> = unscaled.iter().map(|&n| n as i32).collect();
-            Arc::new(
-                Decimal32Array::new(narrow.into(), nulls)
-                    .with_precision_and_scale(9, scale)
-                    .ok()?,
-            )
-        }
-        1_000_000_000..1_000_000_000_000_000_000 => Arc::new(
+    // (`scaled` keeps every unscaled value below 2^51, under 10^16)
+    Some(if widest < 1_000_000_000 {
+        let narrow: Vec<i32> = unscaled.iter().map(|&n| n as i32).collect();
+        Arc::new(
+            Decimal32Array::new(narrow.into(), nulls)
+                .with_precision_and_scale(9, scale)
+                .ok()?,
+        )
+    } else {
+        Arc::new(
             Decimal64Array::new(unscaled.into(), nulls)
                 .with_precision_and_scale(MAX_PRECISION, scale)
                 .ok()?,
-        ),
-        _ => return None,
-    };
-    Some(decimals)
+        )
+    })
 }
 
 /// `batch` with each of [`DECIMAL_COLUMNS`] whose values allow it stored
@@ -196,6 +195,12 @@ mod tests {
         assert_eq!(t(&[Some(f64::NAN)]), None);
         assert_eq!(t(&[Some(f64::INFINITY)]), None);
         assert_eq!(t(&[Some(1e300)]), None, "too wide");
+        assert_eq!(t(&[Some(3e15)]), None, "past 2^51 unscaled");
+        assert_eq!(
+            t(&[Some(2e15)]),
+            Some(DataType::Decimal64(18, 0)),
+            "under 2^51"
+        );
         assert_eq!(t(&[Some(0.000_000_1)]), None, "past the largest scale");
         assert_eq!(t(&[None, None]), None, "nothing to store");
         assert_eq!(t(&[]), None);

@@ -85,9 +85,6 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
     col::TIMESTAMP,
     col::DURATION_MS,
     col::MEMORY_MB,
-    col::CPU_PERCENT,
-    col::REQUEST_SIZE_BYTES,
-    col::RESPONSE_SIZE_BYTES,
     col::TRACE_ID,
     col::PARENT_SPAN_ID,
     col::MESSAGE,
@@ -97,24 +94,31 @@ const NO_DICTIONARY_COLUMNS: &[&str] = &[
 ];
 
 /// Column encodings other than dictionary-then-plain: the sorted
-/// timestamps as deltas (a few bits per row), ids that share a prefix
+/// timestamps as deltas (a few bits per row), and ids that share a prefix
 /// with their neighbours (ULIDs start with their millisecond) with the
-/// prefix stored once, and the metrics (the floats as decimals where
-/// [`decimal_floats`] allows) with their bytes split into streams: the
-/// high bytes of values of one magnitude repeat, and zstd folds them once
-/// they are apart from the random low bytes (on the benchmark corpus the
-/// three float metrics take 1.94 B/record less than as plain doubles, 0.50
-/// less than as plain decimals; the two sizes 0.32 less than with a
-/// dictionary; BENCHMARKS.md, round 15).
+/// prefix stored once.
 const ENCODED_COLUMNS: &[(&str, Encoding)] = &[
     (col::TIMESTAMP, Encoding::DELTA_BINARY_PACKED),
     (col::LOG_ID, Encoding::DELTA_BYTE_ARRAY),
     (col::SPAN_ID, Encoding::DELTA_BYTE_ARRAY),
-    (col::DURATION_MS, Encoding::BYTE_STREAM_SPLIT),
-    (col::MEMORY_MB, Encoding::BYTE_STREAM_SPLIT),
-    (col::CPU_PERCENT, Encoding::BYTE_STREAM_SPLIT),
-    (col::REQUEST_SIZE_BYTES, Encoding::BYTE_STREAM_SPLIT),
-    (col::RESPONSE_SIZE_BYTES, Encoding::BYTE_STREAM_SPLIT),
+];
+
+/// The metrics (the floats as decimals where [`decimal_floats`] allows),
+/// stored with their bytes split into streams and no dictionary: the high
+/// bytes of values of one magnitude repeat, and zstd folds them once they
+/// are apart from the random low bytes (on the benchmark corpus the three
+/// float metrics take 1.94 B/record less than as plain doubles, 0.50 less
+/// than as plain decimals; the two sizes 0.32 less than with a dictionary;
+/// BENCHMARKS.md, round 15). Only with `text_shapes`: a file's decimal
+/// types depend on its values, which tools merging the schemas of several
+/// files get wrong, and split integer pages need a Parquet reader of
+/// format 2.11 or later.
+const SPLIT_METRIC_COLUMNS: &[&str] = &[
+    col::DURATION_MS,
+    col::MEMORY_MB,
+    col::CPU_PERCENT,
+    col::REQUEST_SIZE_BYTES,
+    col::RESPONSE_SIZE_BYTES,
 ];
 
 /// Shaped columns whose shapes are stored plain, not dictionary-encoded:
@@ -226,6 +230,13 @@ fn writer_properties(layout: &SegmentLayout, schema: &Schema) -> Result<WriterPr
     for (c, encoding) in ENCODED_COLUMNS {
         b = b.set_column_encoding(ColumnPath::from(*c), *encoding);
     }
+    if layout.text_shapes {
+        for c in SPLIT_METRIC_COLUMNS {
+            b = b
+                .set_column_dictionary_enabled(ColumnPath::from(*c), false)
+                .set_column_encoding(ColumnPath::from(*c), Encoding::BYTE_STREAM_SPLIT);
+        }
+    }
     Ok(b.build())
 }
 
@@ -262,12 +273,16 @@ pub fn write_parquet(
     layout: &SegmentLayout,
     segment_id: &str,
 ) -> Result<(Vec<u8>, Vec<u64>)> {
-    let stored = if layout.text_shapes {
-        text_shapes::to_stored(batch)?
+    // Text as shapes and variables, the float metrics as decimals where
+    // they allow; `text_shapes = false` keeps both as they are, for files
+    // other tools read directly.
+    let stored;
+    let batch = if layout.text_shapes {
+        stored = decimal_floats::to_stored(&text_shapes::to_stored(batch)?)?;
+        &stored
     } else {
-        batch.clone()
+        batch
     };
-    let batch = &decimal_floats::to_stored(&stored)?;
     let props = writer_properties(layout, &batch.schema())?;
     let write = || {
         let mut buf = Vec::with_capacity(batch.get_array_memory_size() / 4);
@@ -418,8 +433,7 @@ mod tests {
                 );
             }
             assert!(encodings(col::LOG_ID).contains(&Encoding::DELTA_BYTE_ARRAY));
-            let sizes = [col::REQUEST_SIZE_BYTES, col::RESPONSE_SIZE_BYTES];
-            for c in decimal_floats::DECIMAL_COLUMNS.iter().chain(&sizes) {
+            for c in SPLIT_METRIC_COLUMNS {
                 assert!(!encodings(c).contains(&Encoding::RLE_DICTIONARY), "{c}");
                 assert!(encodings(c).contains(&Encoding::BYTE_STREAM_SPLIT), "{c}");
             }
@@ -502,6 +516,37 @@ mod tests {
     /// checks the size between mini-batches of values, so a page of wide
     /// values may pass the limit by half or more); the other columns' pages
     /// are cut by neither.
+    /// With `text_shapes` off (files other tools read directly) the metrics
+    /// keep the table's types in every file, in plain or dictionary pages.
+    #[test]
+    fn files_for_other_tools_keep_the_metrics_as_doubles() {
+        let records = generate(&SampleConfig::default(), 5_000);
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let layout = SegmentLayout {
+            text_shapes: false,
+            ..SegmentLayout::default()
+        };
+        let (parquet, _) = write_parquet(&batch, &layout, "seg").unwrap();
+        let parquet = bytes::Bytes::from(parquet);
+        let builder =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(parquet.clone())
+                .unwrap();
+        assert_eq!(builder.schema().as_ref(), batch.schema().as_ref());
+        let meta = builder.metadata();
+        for rg in meta.row_groups() {
+            for c in rg.columns() {
+                let encodings: Vec<_> = c.encodings().collect();
+                assert!(
+                    !encodings.contains(&Encoding::BYTE_STREAM_SPLIT),
+                    "{}: {encodings:?}",
+                    c.column_path()
+                );
+            }
+        }
+        let read = reader::read_all(parquet, "seg").unwrap();
+        assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
+    }
+
     #[test]
     fn wide_pages_are_cut_at_their_byte_limits() {
         use parquet::column::page::Page;
