@@ -92,16 +92,20 @@ pub fn corpus(n: usize, duration_us: i64) -> Vec<StructuredLog> {
     )
 }
 
-/// An engine on `dir` without background flushes (tests flush by hand) and
-/// compacting partitions of two or more small segments.
-pub async fn open_test_engine(dir: &std::path::Path) -> Engine {
-    Engine::open(EngineConfig {
+/// The configuration of an engine on `dir` without background flushes
+/// (tests flush by hand) and compacting partitions of two or more small
+/// segments.
+pub fn test_config(dir: &std::path::Path) -> EngineConfig {
+    EngineConfig {
         background_tasks: false,
         compaction_min_segments: 2,
         ..EngineConfig::new(dir)
-    })
-    .await
-    .expect("engine opens")
+    }
+}
+
+/// An engine with [`test_config`].
+pub async fn open_test_engine(dir: &std::path::Path) -> Engine {
+    Engine::open(test_config(dir)).await.expect("engine opens")
 }
 
 /// Runs one statement, panicking with the statement on error.

@@ -305,10 +305,8 @@ async fn segments_with_text_columns_as_text_and_as_shapes_answer_together() {
     let records = corpus();
     let dir = tempfile::tempdir().unwrap();
     let config = |text_shapes: bool| EngineConfig {
-        background_tasks: false,
-        compaction_min_segments: 2,
         text_shapes,
-        ..EngineConfig::new(dir.path())
+        ..strata_tests::test_config(dir.path())
     };
     {
         let engine = Engine::open(config(false)).await.unwrap();

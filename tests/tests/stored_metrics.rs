@@ -44,10 +44,8 @@ fn records() -> Vec<StructuredLog> {
 /// metric can prune some by their statistics.
 async fn open_engine(dir: &Path) -> strata_engine::Engine {
     strata_engine::Engine::open(strata_engine::EngineConfig {
-        background_tasks: false,
-        compaction_min_segments: 2,
         row_group_rows: 250,
-        ..strata_engine::EngineConfig::new(dir)
+        ..strata_tests::test_config(dir)
     })
     .await
     .expect("engine opens")

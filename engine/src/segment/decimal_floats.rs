@@ -68,9 +68,9 @@ fn unscaled(values: &Float64Array, scale: i8) -> Option<Vec<i64>> {
 /// ~2.25 × 10^15), as `Decimal32` with precision 9 (Parquet `INT32`) when
 /// every unscaled value has at most 9 digits, else `Decimal64` with
 /// precision 18 (`INT64`); `None` when there is no such scale or no value
-/// at all. (32 and 64-bit decimals, not `Decimal128`:
-/// reading them back converts an `i32` or `i64` to a double, one
-/// instruction, where an `i128` takes a call.)
+/// at all. (32 and 64-bit decimals, not `Decimal128`: reading them back
+/// converts an `i32` or `i64` to a double, one instruction, where an
+/// `i128` takes a call.)
 pub fn to_decimal(values: &Float64Array) -> Option<ArrayRef> {
     if values.null_count() == values.len() {
         return None;

@@ -368,6 +368,7 @@ pub fn write_segment(
 mod tests {
     use arrow::compute::concat_batches;
     use arrow::datatypes::DataType;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::basic::Encoding;
     use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
 
@@ -453,12 +454,10 @@ mod tests {
         }
 
         // the sample's metrics have two decimals (one for CPU)
-        let stored = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-            files.parquet.clone(),
-        )
-        .unwrap()
-        .schema()
-        .clone();
+        let stored = ParquetRecordBatchReaderBuilder::try_new(files.parquet.clone())
+            .unwrap()
+            .schema()
+            .clone();
         let stored_type = |c: &str| stored.field_with_name(c).unwrap().data_type().clone();
         assert_eq!(stored_type(col::DURATION_MS), DataType::Decimal32(9, 2));
         assert_eq!(stored_type(col::MEMORY_MB), DataType::Decimal32(9, 2));
@@ -510,12 +509,6 @@ mod tests {
         }
     }
 
-    /// The text columns' data pages are cut near `text_page_bytes`
-    /// uncompressed, the shaped columns' variables' near `vars_page_bytes`
-    /// and the id columns' near `id_page_bytes` (the writer
-    /// checks the size between mini-batches of values, so a page of wide
-    /// values may pass the limit by half or more); the other columns' pages
-    /// are cut by neither.
     /// With `text_shapes` off (files other tools read directly) the metrics
     /// keep the table's types in every file, in plain or dictionary pages.
     #[test]
@@ -528,9 +521,7 @@ mod tests {
         };
         let (parquet, _) = write_parquet(&batch, &layout, "seg").unwrap();
         let parquet = bytes::Bytes::from(parquet);
-        let builder =
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(parquet.clone())
-                .unwrap();
+        let builder = ParquetRecordBatchReaderBuilder::try_new(parquet.clone()).unwrap();
         assert_eq!(builder.schema().as_ref(), batch.schema().as_ref());
         let meta = builder.metadata();
         for rg in meta.row_groups() {
@@ -547,6 +538,12 @@ mod tests {
         assert_eq!(concat_batches(&batch.schema(), &read).unwrap(), batch);
     }
 
+    /// The text columns' data pages are cut near `text_page_bytes`
+    /// uncompressed, the shaped columns' variables' near `vars_page_bytes`
+    /// and the id columns' near `id_page_bytes` (the writer
+    /// checks the size between mini-batches of values, so a page of wide
+    /// values may pass the limit by half or more); the other columns' pages
+    /// are cut by neither.
     #[test]
     fn wide_pages_are_cut_at_their_byte_limits() {
         use parquet::column::page::Page;
