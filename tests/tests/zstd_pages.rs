@@ -3,7 +3,8 @@
 //! decompresses with the thread's one decompression context. Pages of
 //! several columns and files read in turns on one thread, and on two
 //! threads at once, come back as written; a corrupt page fails the read
-//! without spoiling the shared context for the reads after it.
+//! without spoiling the shared context for the reads after it. And the
+//! build uses that copy, not the registry's.
 
 use std::sync::Arc;
 use std::thread;
@@ -102,6 +103,25 @@ fn scattered_rows(seed: u64) -> Vec<u32> {
 }
 
 #[test]
+fn the_build_uses_the_patched_parquet() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).expect("Cargo.lock");
+    let parquet: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|p| p.contains("\nname = \"parquet\"\n"))
+        .collect();
+    assert_eq!(parquet.len(), 1, "one parquet in Cargo.lock");
+    assert!(
+        !parquet[0].contains("source ="),
+        "parquet comes from vendor/parquet (a path), not a registry: {}",
+        parquet[0]
+    );
+    let codec = std::fs::read_to_string(root.join("vendor/parquet/src/compression.rs"))
+        .expect("vendored parquet");
+    assert!(codec.contains("Strata patch"), "the patch is applied");
+}
+
+#[test]
 fn pages_of_files_read_in_turns_come_back_as_written() {
     let batches = [batch(1), batch(2), batch(3)];
     let files: Vec<Bytes> = batches.iter().map(file).collect();
@@ -141,7 +161,10 @@ fn threads_reading_at_once_each_decode_their_pages() {
                 scope.spawn(move || {
                     // Each thread reads both files, in the other order.
                     let order = if t == 0 { [0, 1] } else { [1, 0] };
-                    let readers = order.iter().map(|&i| reader(&files[i], 250, None)).collect();
+                    let readers = order
+                        .iter()
+                        .map(|&i| reader(&files[i], 250, None))
+                        .collect();
                     let mut read = read_in_turns(readers);
                     if t == 1 {
                         read.reverse();
@@ -167,7 +190,10 @@ fn a_corrupt_page_fails_and_reads_after_it_still_decode() {
     let corrupt = corrupt_second_row_groups_text_page(&file(&batch(7)));
 
     // Read up to the corrupt page, with the good file's pages in between.
-    let mut readers = vec![reader(&corrupt, 1_000, None), reader(&good_file, 1_000, None)];
+    let mut readers = vec![
+        reader(&corrupt, 1_000, None),
+        reader(&good_file, 1_000, None),
+    ];
     let mut failed = None;
     'read: loop {
         for reader in &mut readers {

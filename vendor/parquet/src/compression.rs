@@ -522,8 +522,8 @@ mod zstd_codec {
 
     /// Codec for Zstandard compression algorithm.
     ///
-    /// Uses `zstd::bulk` API with reusable compressor/decompressor contexts
-    /// to avoid the overhead of reinitializing contexts for each operation.
+    /// Uses `zstd::bulk` API with a compression context created on first use
+    /// and the thread's shared decompression context.
     pub struct ZSTDCodec {
         level: ZstdLevel,
         compressor: Option<zstd::bulk::Compressor<'static>>,
@@ -560,13 +560,21 @@ mod zstd_codec {
 
             let mut cursor = Cursor::new(output_buf);
             cursor.set_position(offset as u64);
-            DECOMPRESSOR.with(|cell| {
+            let shared = DECOMPRESSOR.try_with(|cell| {
                 let mut slot = cell.borrow_mut();
                 let decompressor = match slot.as_mut() {
                     Some(decompressor) => decompressor,
                     None => slot.insert(zstd::bulk::Decompressor::new()?),
                 };
-                Ok(decompressor.decompress_to_buffer(input_buf, &mut cursor)?)
+                decompressor.decompress_to_buffer(input_buf, &mut cursor)
+            });
+            Ok(match shared {
+                Ok(decompressed) => decompressed?,
+                // The thread is exiting and its context is gone: a
+                // context for this call alone.
+                Err(_) => {
+                    zstd::bulk::Decompressor::new()?.decompress_to_buffer(input_buf, &mut cursor)?
+                }
             })
         }
 
@@ -579,9 +587,9 @@ mod zstd_codec {
             cursor.set_position(offset as u64);
             let compressor = match self.compressor.as_mut() {
                 Some(compressor) => compressor,
-                None => self.compressor.insert(zstd::bulk::Compressor::new(
-                    self.level.compression_level(),
-                )?),
+                None => self
+                    .compressor
+                    .insert(zstd::bulk::Compressor::new(self.level.compression_level())?),
             };
             let _written = compressor.compress_to_buffer(input_buf, &mut cursor)?;
             Ok(())
