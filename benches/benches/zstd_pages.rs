@@ -7,13 +7,13 @@
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
-    RowSelector,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use parquet::file::metadata::PageIndexPolicy;
 use strata_engine::batch::{records_to_batch, sort_by_timestamp};
 use strata_engine::sample::{SampleConfig, generate};
 use strata_engine::segment::SegmentLayout;
+use strata_engine::segment::row_selection::rows_to_read;
 use strata_engine::segment::writer::write_parquet;
 
 const ROWS: usize = 100_000;
@@ -61,23 +61,26 @@ fn segment_rows(c: &mut Criterion) {
     let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
     let metadata = ArrowReaderMetadata::load(&file, options).expect("metadata");
     let columns = metadata.schema().fields().len();
-    let read = |rows: &[usize]| -> usize {
-        let mut selectors = Vec::new();
-        let mut next = 0;
-        for &row in rows {
-            selectors.push(RowSelector::skip(row - next));
-            selectors.push(RowSelector::select(1));
-            next = row + 1;
-        }
+    let group_rows: Vec<u64> = metadata
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows() as u64)
+        .collect();
+    // As the engine reads given rows: the row groups holding them, single
+    // rows selected within.
+    let read = |rows: &[u32]| -> usize {
+        let read = rows_to_read(&group_rows, |_| true, Some(rows));
         ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), metadata.clone())
-            .with_row_selection(RowSelection::from(selectors))
+            .with_row_groups(read.row_groups)
+            .with_row_selection(read.selection)
             .build()
             .expect("reader")
             .map(|b| b.expect("rows").num_rows())
             .sum()
     };
-    let one = [ROWS / 2];
-    let hundred: Vec<usize> = (0..100).map(|i| i * (ROWS / 100) + 17).collect();
+    let one = [ROWS as u32 / 2];
+    let hundred: Vec<u32> = (0..100).map(|i| i * (ROWS as u32 / 100) + 17).collect();
     assert_eq!(read(&one), 1);
     assert_eq!(read(&hundred), 100);
 

@@ -13,13 +13,12 @@ use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::{
-    ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
-};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use strata_engine::segment::row_selection::rows_to_read;
 
 const ROWS: usize = 20_000;
 
@@ -58,7 +57,18 @@ fn reader(file: &Bytes, batch_size: usize, rows: Option<&[u32]>) -> ParquetRecor
         .expect("metadata")
         .with_batch_size(batch_size);
     if let Some(rows) = rows {
-        builder = builder.with_row_selection(selection(rows));
+        // What the engine reads for given rows: the row groups holding
+        // them, single rows selected within.
+        let group_rows: Vec<u64> = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows() as u64)
+            .collect();
+        let read = rows_to_read(&group_rows, |_| true, Some(rows));
+        builder = builder
+            .with_row_groups(read.row_groups)
+            .with_row_selection(read.selection);
     }
     builder.build().expect("reader")
 }
@@ -80,18 +90,6 @@ fn read_in_turns(mut readers: Vec<ParquetRecordBatchReader>) -> Vec<RecordBatch>
     read.into_iter()
         .map(|batches| concat_batches(&batches[0].schema(), &batches).expect("concat"))
         .collect()
-}
-
-/// Ascending row numbers as a selection of single rows.
-fn selection(rows: &[u32]) -> RowSelection {
-    let mut selectors = Vec::new();
-    let mut next = 0;
-    for &row in rows {
-        selectors.push(RowSelector::skip((row - next) as usize));
-        selectors.push(RowSelector::select(1));
-        next = row + 1;
-    }
-    RowSelection::from(selectors)
 }
 
 fn scattered_rows(seed: u64) -> Vec<u32> {
