@@ -276,6 +276,7 @@ mod tests {
             stats: BTreeMap::new(),
             template_dict_version: None,
             created_us: 0,
+            index_format: crate::segment::index::INDEX_FORMAT,
         }
     }
 

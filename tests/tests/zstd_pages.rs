@@ -101,22 +101,33 @@ fn scattered_rows(seed: u64) -> Vec<u32> {
 }
 
 #[test]
-fn the_build_uses_the_patched_parquet() {
+fn the_build_uses_the_patched_crates() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).expect("Cargo.lock");
-    let parquet: Vec<&str> = lock
-        .split("[[package]]")
-        .filter(|p| p.contains("\nname = \"parquet\"\n"))
-        .collect();
-    assert_eq!(parquet.len(), 1, "one parquet in Cargo.lock");
-    assert!(
-        !parquet[0].contains("source ="),
-        "parquet comes from vendor/parquet (a path), not a registry: {}",
-        parquet[0]
-    );
-    let codec = std::fs::read_to_string(root.join("vendor/parquet/src/compression.rs"))
-        .expect("vendored parquet");
-    assert!(codec.contains("Strata patch"), "the patch is applied");
+    for (name, patched) in [
+        ("parquet", "vendor/parquet/src/compression.rs"),
+        (
+            "tantivy-sstable",
+            "vendor/tantivy-sstable/src/block_reader.rs",
+        ),
+        ("tantivy-sstable", "vendor/tantivy-sstable/src/delta.rs"),
+    ] {
+        let entries: Vec<&str> = lock
+            .split("[[package]]")
+            .filter(|p| p.contains(&format!("\nname = \"{name}\"\n")))
+            .collect();
+        assert_eq!(entries.len(), 1, "one {name} in Cargo.lock");
+        assert!(
+            !entries[0].contains("source ="),
+            "{name} comes from vendor/ (a path), not a registry: {}",
+            entries[0]
+        );
+        let source = std::fs::read_to_string(root.join(patched)).expect(patched);
+        assert!(
+            source.contains("Strata patch"),
+            "{patched}: the patch is applied"
+        );
+    }
 }
 
 #[test]

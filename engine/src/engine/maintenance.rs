@@ -8,6 +8,7 @@ use object_store::ObjectStoreExt;
 use super::flush::{build_segments, new_bundles};
 use super::{Engine, poisoned};
 use crate::error::{Error, Result};
+use crate::segment::index::INDEX_FORMAT;
 use crate::segment::{SegmentMeta, hour_of, reader};
 
 /// What one compaction pass did.
@@ -43,36 +44,7 @@ impl Engine {
             if group.len() < c.compaction_min_segments {
                 continue;
             }
-            let mut batches = Vec::new();
-            for m in &group {
-                let bytes = self.read_object(&m.parquet_location()).await?;
-                batches.extend(reader::read_all(bytes, &m.id)?);
-            }
-            let files = build_segments(batches, c.segment_layout()).await?;
-            self.upload(&files).await?;
-            let bundles = new_bundles(&files);
-            let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
-            let removed: Vec<String> = group.iter().map(|m| m.id.clone()).collect();
-            self.inner
-                .manifest
-                .lock()
-                .await
-                .commit(metas.clone(), removed.clone(), None)
-                .await?;
-            {
-                let mut s = self.inner.state.write().map_err(|_| poisoned())?;
-                for id in &removed {
-                    if let Some(old) = s.segments.remove(id) {
-                        s.graveyard.push(old);
-                    }
-                }
-                stats.segments_written += metas.len();
-                for m in metas {
-                    s.segments.insert(m.id.clone(), Arc::new(m));
-                }
-            }
-            self.uncache_indexes(&removed)?;
-            self.cache_new_indexes(bundles).await;
+            stats.segments_written += self.rewrite_segments(&group).await?;
             tracing::debug!(
                 workspace = %group[0].workspace_id,
                 merged = group.len(),
@@ -84,6 +56,81 @@ impl Engine {
         }
         stats.files_deleted = self.collect_garbage().await?;
         Ok(stats)
+    }
+
+    /// Rewrites every segment whose index bundle predates this build's
+    /// format ([`SegmentMeta::index_format`] below
+    /// [`INDEX_FORMAT`](crate::segment::index::INDEX_FORMAT): FST term
+    /// dictionaries, which this build of tantivy cannot read) from its
+    /// Parquet rows, one segment at a time, as compaction rewrites them:
+    /// the new files are committed in one manifest commit that also drops
+    /// the old entry, whose files are then deleted. A crash midway leaves
+    /// each segment either old (rewritten at the next open) or new.
+    /// Returns the number of segments rewritten. Runs when the engine opens.
+    pub async fn upgrade_indexes(&self) -> Result<usize> {
+        let _guard = self.inner.maintenance.lock().await;
+        let old: Vec<Arc<SegmentMeta>> = {
+            let s = self.inner.state.read().map_err(|_| poisoned())?;
+            s.segments
+                .values()
+                .filter(|m| m.index_format < INDEX_FORMAT)
+                .cloned()
+                .collect()
+        };
+        if old.is_empty() {
+            return Ok(0);
+        }
+        tracing::info!(
+            segments = old.len(),
+            rows = old.iter().map(|m| m.rows).sum::<u64>(),
+            "rewriting segments whose index predates this build's format"
+        );
+        let rewritten = old.len();
+        // (each entry is dropped once rewritten, so that the garbage
+        // collection below finds the old files unreferenced)
+        for m in old {
+            self.rewrite_segments(std::slice::from_ref(&m)).await?;
+        }
+        self.collect_garbage().await?;
+        Ok(rewritten)
+    }
+
+    /// Replaces `group` (segments of one workspace) by segments written
+    /// from their rows in this build's formats, in one manifest commit;
+    /// returns the number written.
+    async fn rewrite_segments(&self, group: &[Arc<SegmentMeta>]) -> Result<usize> {
+        let c = &self.inner.config;
+        let mut batches = Vec::new();
+        for m in group {
+            let bytes = self.read_object(&m.parquet_location()).await?;
+            batches.extend(reader::read_all(bytes, &m.id)?);
+        }
+        let files = build_segments(batches, c.segment_layout()).await?;
+        self.upload(&files).await?;
+        let bundles = new_bundles(&files);
+        let metas: Vec<SegmentMeta> = files.into_iter().map(|f| f.meta).collect();
+        let removed: Vec<String> = group.iter().map(|m| m.id.clone()).collect();
+        self.inner
+            .manifest
+            .lock()
+            .await
+            .commit(metas.clone(), removed.clone(), None)
+            .await?;
+        let written = metas.len();
+        {
+            let mut s = self.inner.state.write().map_err(|_| poisoned())?;
+            for id in &removed {
+                if let Some(old) = s.segments.remove(id) {
+                    s.graveyard.push(old);
+                }
+            }
+            for m in metas {
+                s.segments.insert(m.id.clone(), Arc::new(m));
+            }
+        }
+        self.uncache_indexes(&removed)?;
+        self.cache_new_indexes(bundles).await;
+        Ok(written)
     }
 
     /// Deletes the files of removed segments that no snapshot holds anymore.

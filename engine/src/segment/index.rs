@@ -13,12 +13,15 @@
 //! stored, so the doc store tantivy writes (an empty entry and a 4-byte
 //! offset per document, ~2 bytes per record compressed) is never read: the
 //! bundle keeps it as an empty file, and opening gives tantivy a store
-//! holding no documents in its place.
+//! holding no documents in its place. Term dictionaries are sstables whose
+//! blocks are compressed with zstd (tantivy's `quickwit` feature with
+//! `tantivy-sstable`'s `zstd-compression`): ~40% of the bytes of the FST
+//! dictionaries of bundles before `STRIDX04`, which this build cannot read.
 //!
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
 //! ```text
-//! "STRIDX03" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
+//! "STRIDX04" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
 //! | file bytes ... | u32 CRC32C of everything before it
 //! ```
 
@@ -46,13 +49,18 @@ use crate::error::{Error, Result};
 use crate::schema::{RAW_TERM_COLUMNS, TEXT_COLUMNS, col};
 use crate::text_query::TextQuery;
 
-/// Magic of bundles whose doc store is left out (an empty `.store`
-/// entry), which Strata binaries before it cannot open; those of
-/// [`GROUPS_MAGIC`] keep the store, those of [`OLD_MAGIC`] also index every
-/// text token per row, `message` with positions.
-const MAGIC: &[u8; 8] = b"STRIDX03";
-const GROUPS_MAGIC: &[u8; 8] = b"STRIDX02";
-const OLD_MAGIC: &[u8; 8] = b"STRIDX01";
+/// Magic of this build's bundles: term dictionaries as zstd-compressed
+/// sstables (tantivy's `quickwit` feature), no doc store.
+const MAGIC: &[u8; 8] = b"STRIDX04";
+/// Magics of older bundles, whose term dictionaries are FSTs this build of
+/// tantivy cannot read: `STRIDX03` (no doc store), `STRIDX02` (template
+/// groups), `STRIDX01` (every token per row). The engine rewrites their
+/// segments when it opens a data directory (`Engine::upgrade_indexes`).
+const FST_MAGICS: [&[u8; 8]; 3] = [b"STRIDX03", b"STRIDX02", b"STRIDX01"];
+/// Index format of this build's bundles, recorded in each segment's
+/// manifest entry ([`SegmentMeta::index_format`](super::SegmentMeta)); 0
+/// for entries written before it was recorded (FST term dictionaries).
+pub const INDEX_FORMAT: u32 = 4;
 /// Name of the fast field holding the Parquet row ordinal.
 pub const ROW_FIELD: &str = "_row";
 const WRITER_HEAP_BYTES: usize = 64 << 20;
@@ -171,16 +179,6 @@ impl Document for RowDoc {
 
 /// Builds the index of `batch` and packs it into one bundle.
 pub fn build_bundle(batch: &RecordBatch, segment_id: &str) -> Result<Vec<u8>> {
-    build_bundle_keeping_store(batch, segment_id, false)
-}
-
-/// [`build_bundle`], keeping tantivy's doc store in the bundle when
-/// `keep_store` (as bundles written before it was left out did).
-fn build_bundle_keeping_store(
-    batch: &RecordBatch,
-    segment_id: &str,
-    keep_store: bool,
-) -> Result<Vec<u8>> {
     let err = tantivy_err(segment_id);
     let schema = index_schema();
     let dir = RamDirectory::create();
@@ -241,7 +239,7 @@ fn build_bundle_keeping_store(
     files.sort();
     let mut contents = Vec::with_capacity(files.len() + 1);
     for f in &files {
-        if is_store(f) && !keep_store {
+        if is_store(f) {
             contents.push(Vec::new());
             continue;
         }
@@ -263,7 +261,7 @@ fn build_bundle_keeping_store(
             .sum::<usize>();
     let total: usize = header_len + contents.iter().map(Vec::len).sum::<usize>() + 4;
     let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(if keep_store { GROUPS_MAGIC } else { MAGIC });
+    out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(files.len() as u32).to_le_bytes());
     let mut offset = header_len as u64;
     for (f, data) in files.iter().zip(&contents) {
@@ -285,11 +283,16 @@ fn build_bundle_keeping_store(
 /// The (name, bytes) of every file a bundle holds, its magic and checksum
 /// verified; the error says what is wrong.
 fn bundle_files(bundle: &[u8]) -> std::result::Result<Vec<(&str, &[u8])>, String> {
-    if bundle.len() < MAGIC.len() + 8
-        || ![MAGIC, GROUPS_MAGIC, OLD_MAGIC]
-            .iter()
-            .any(|m| bundle.starts_with(*m))
-    {
+    if let Some(old) = FST_MAGICS.iter().find(|m| bundle.starts_with(&m[..])) {
+        return Err(format!(
+            "bundle format {} keeps FST term dictionaries, which this build \
+             cannot read (it writes {}); opening the data directory rewrites \
+             such segments",
+            String::from_utf8_lossy(&old[..]),
+            String::from_utf8_lossy(MAGIC)
+        ));
+    }
+    if bundle.len() < MAGIC.len() + 8 || !bundle.starts_with(MAGIC) {
         return Err("missing magic".into());
     }
     let (body, crc) = bundle.split_at(bundle.len() - 4);
@@ -588,30 +591,18 @@ mod tests {
     use crate::sample::{SampleConfig, generate};
 
     #[test]
-    fn bundles_leave_the_doc_store_out_and_answer_like_bundles_keeping_it() {
+    fn bundles_leave_the_doc_store_out_and_answer_queries_like_the_rows() {
         let records = generate(&SampleConfig::default(), 6_000);
         let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
-        let without = build_bundle(&batch, "seg-a").unwrap();
-        let with = build_bundle_keeping_store(&batch, "seg-a", true).unwrap();
-
-        let store_len = |bundle: &[u8]| -> usize {
-            let stores: Vec<usize> = bundle_files(bundle)
-                .unwrap()
-                .into_iter()
-                .filter(|(name, _)| name.ends_with(".store"))
-                .map(|(_, data)| data.len())
-                .collect();
-            assert_eq!(stores.len(), 1, "one tantivy segment, one store");
-            stores[0]
-        };
-        assert_eq!(store_len(&without), 0);
-        let kept = store_len(&with);
-        assert!(
-            kept > 6_000,
-            "a store of 6,000 empty documents: {kept} bytes"
-        );
-        assert_eq!(with.len() - without.len(), kept);
-        assert!(without.starts_with(MAGIC) && with.starts_with(GROUPS_MAGIC));
+        let bundle = build_bundle(&batch, "seg-a").unwrap();
+        assert!(bundle.starts_with(MAGIC));
+        let stores: Vec<usize> = bundle_files(&bundle)
+            .unwrap()
+            .into_iter()
+            .filter(|(name, _)| name.ends_with(".store"))
+            .map(|(_, data)| data.len())
+            .collect();
+        assert_eq!(stores, vec![0], "one tantivy segment, its store empty");
 
         let trace = records[1_234].trace_id.clone().unwrap();
         let agent = records[77].agent_id.clone();
@@ -619,37 +610,117 @@ mod tests {
             "timeout".to_string(),
             "retriev*".to_string(),
             format!("trace_id:{trace}"),
+            format!("trace_id:{}*", &trace[..6]),
             format!("agent_id:{agent} AND error"),
             "service:llm-gateway OR NOT completed".to_string(),
         ];
-        let a = SegmentIndex::open(&without, "seg-a").unwrap();
-        let b = SegmentIndex::open(&with, "seg-a").unwrap();
-        let store_bytes = |index: &SegmentIndex| -> u64 {
-            let parts = index.space_by_part().unwrap();
-            parts
-                .iter()
-                .filter(|(_, part, _)| part == "store")
-                .map(|p| p.2)
-                .sum()
-        };
-        assert_eq!(store_bytes(&a), 0);
-        // (tantivy counts the store without its file footer)
-        let reported = store_bytes(&b);
-        assert!(
-            reported > 0 && reported <= kept as u64,
-            "{reported} of {kept}"
-        );
+        let index = SegmentIndex::open(&bundle, "seg-a").unwrap();
+        let store_bytes: u64 = index
+            .space_by_part()
+            .unwrap()
+            .iter()
+            .filter(|(_, part, _)| part == "store")
+            .map(|p| p.2)
+            .sum();
+        assert_eq!(store_bytes, 0);
         for q in &queries {
             let query = TextQuery::parse(q, col::MESSAGE).unwrap();
-            assert!(a.answers(&query), "{q}");
+            assert!(index.answers(&query), "{q}");
             // Independent oracle: the query evaluated on the rows.
             let mask = query.evaluate(&batch).unwrap();
             let expected: Vec<u32> = (0..batch.num_rows() as u32)
                 .filter(|&i| mask.value(i as usize))
                 .collect();
             assert!(!expected.is_empty(), "{q} matches nothing");
-            assert_eq!(a.search(&query).unwrap(), expected, "{q}");
-            assert_eq!(b.search(&query).unwrap(), expected, "{q}");
+            assert_eq!(index.search(&query).unwrap(), expected, "{q}");
         }
+    }
+
+    /// Bundles of the formats before sstable term dictionaries are refused
+    /// with an error naming their format, not read as garbage.
+    #[test]
+    fn bundles_with_fst_dictionaries_are_refused_naming_their_format() {
+        let records = generate(&SampleConfig::default(), 200);
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let bundle = build_bundle(&batch, "seg-a").unwrap();
+        for old in FST_MAGICS {
+            let mut relabelled = bundle.clone();
+            relabelled[..8].copy_from_slice(&old[..]);
+            let err = SegmentIndex::open(&relabelled, "seg-old").unwrap_err();
+            let text = err.to_string();
+            let name = String::from_utf8_lossy(&old[..]).into_owned();
+            assert!(
+                text.contains("seg-old") && text.contains(&name) && text.contains("FST"),
+                "{text}"
+            );
+        }
+        let mut unknown = bundle.clone();
+        unknown[..8].copy_from_slice(b"NOTANIDX");
+        let text = SegmentIndex::open(&unknown, "seg-x")
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("missing magic"), "{text}");
+    }
+
+    /// A term dictionary spanning many sstable blocks (4,000 distinct
+    /// trace ids), read by two threads at once: every id and prefix finds
+    /// exactly its rows, and the dictionary is compressed (a hex id's 32
+    /// characters hold 16 bytes; uncompressed sstable or FST keys take more).
+    #[test]
+    fn large_term_dictionaries_are_compressed_and_read_from_threads() {
+        use rand::{Rng, SeedableRng};
+        let mut records = generate(&SampleConfig::default(), 8_000);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let ids: Vec<String> = (0..4_000)
+            .map(|_| format!("{:032x}", rng.random::<u128>()))
+            .collect();
+        for (i, r) in records.iter_mut().enumerate() {
+            r.trace_id = Some(ids[i % ids.len()].clone());
+        }
+        let batch = sort_by_timestamp(&records_to_batch(&records).unwrap()).unwrap();
+        let index =
+            Arc::new(SegmentIndex::open(&build_bundle(&batch, "seg-t").unwrap(), "seg-t").unwrap());
+        let termdict: u64 = index
+            .space_by_part()
+            .unwrap()
+            .iter()
+            .filter(|(field, part, _)| field == col::TRACE_ID && part == "termdict")
+            .map(|p| p.2)
+            .sum();
+        assert!(
+            termdict > 0 && termdict < 4_000 * 24,
+            "trace_id term dictionary of {termdict} bytes for 4,000 ids"
+        );
+        let traces = batch
+            .column(batch.schema().index_of(col::TRACE_ID).unwrap())
+            .as_string::<i32>()
+            .clone();
+        let rows_of = |pred: &dyn Fn(&str) -> bool| -> Vec<u32> {
+            (0..traces.len() as u32)
+                .filter(|&i| pred(traces.value(i as usize)))
+                .collect()
+        };
+        std::thread::scope(|scope| {
+            for half in 0..2 {
+                let index = index.clone();
+                let ids = &ids;
+                let rows_of = &rows_of;
+                scope.spawn(move || {
+                    for id in ids.iter().skip(half).step_by(2) {
+                        let query =
+                            TextQuery::parse(&format!("trace_id:{id}"), col::MESSAGE).unwrap();
+                        let expected = rows_of(&|t| t == id);
+                        assert_eq!(expected.len(), 2);
+                        assert_eq!(index.search(&query).unwrap(), expected, "{id}");
+                    }
+                    for prefix in ["0", "7f", "abc", "ffff"] {
+                        let query =
+                            TextQuery::parse(&format!("trace_id:{prefix}*"), col::MESSAGE).unwrap();
+                        let expected = rows_of(&|t| t.starts_with(prefix));
+                        assert_eq!(index.search(&query).unwrap(), expected, "{prefix}*");
+                    }
+                });
+            }
+        });
     }
 }

@@ -61,6 +61,11 @@ pub struct SegmentMeta {
     pub template_dict_version: Option<u64>,
     /// When the segment was written (microseconds).
     pub created_us: i64,
+    /// Format of the index bundle ([`index::INDEX_FORMAT`] for segments this
+    /// build writes; 0, the default, for entries written before the format
+    /// was recorded, whose bundles keep FST term dictionaries).
+    #[serde(default)]
+    pub index_format: u32,
 }
 
 impl SegmentMeta {

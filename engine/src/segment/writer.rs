@@ -356,6 +356,7 @@ pub fn write_segment(
         stats,
         template_dict_version: None,
         created_us: chrono::Utc::now().timestamp_micros(),
+        index_format: super::index::INDEX_FORMAT,
     };
     Ok(SegmentFiles {
         meta,
