@@ -42,6 +42,7 @@ use tantivy::schema::{
 use tantivy::store::{Compressor, StoreWriter, ZstdCompressor};
 use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
+use super::group_postings::GroupPostings;
 use super::template_groups::{
     GROUP_FIELD_PREFIX, GROUPS_FILE_PREFIX, Split, TemplateGroups, group_field, groups_file,
 };
@@ -363,9 +364,9 @@ pub struct SegmentIndex {
     segment_id: String,
     reader: IndexReader,
     schema: Schema,
-    /// Static tokens of each text column's row groups (none in old
-    /// bundles).
-    groups: Vec<(String, TemplateGroups)>,
+    /// Static tokens of each text column's row groups, and the postings
+    /// of its group field.
+    groups: Vec<(String, TemplateGroups, Option<GroupPostings>)>,
     groups_bytes: usize,
     /// The bundle holds no doc store (opened with an empty one).
     store_left_out: bool,
@@ -431,7 +432,9 @@ impl SegmentIndex {
         // on that column would miss rows.
         for (_, entry) in schema.fields() {
             if let Some(column) = entry.name().strip_prefix(GROUP_FIELD_PREFIX)
-                && !groups.iter().any(|(c, _)| c == column)
+                && !groups
+                    .iter()
+                    .any(|(c, _): &(String, TemplateGroups)| c == column)
             {
                 return Err(c(&format!(
                     "index field {} has no {}",
@@ -440,14 +443,33 @@ impl SegmentIndex {
                 )));
             }
         }
+        // One tantivy segment per bundle: its group fields' postings.
+        let searcher = reader.searcher();
+        let segment = match searcher.segment_readers() {
+            [segment] => segment,
+            readers => return Err(c(&format!("{} tantivy segments, not 1", readers.len()))),
+        };
+        let mut groups_with_postings = Vec::with_capacity(groups.len());
+        for (column, decoded) in groups {
+            let postings = match schema.get_field(&group_field(&column)) {
+                Ok(field) => Some(GroupPostings::load(segment, field).map_err(&err)?),
+                Err(_) => None,
+            };
+            groups_with_postings.push((column, decoded, postings));
+        }
+        drop(searcher);
+        let postings_bytes: usize = groups_with_postings
+            .iter()
+            .filter_map(|(_, _, p)| p.as_ref().map(GroupPostings::size_bytes))
+            .sum();
         Ok(SegmentIndex {
             segment_id: segment_id.to_string(),
             schema,
-            groups,
+            groups: groups_with_postings,
             groups_bytes,
             store_left_out,
             reader,
-            bytes: bundle.len(),
+            bytes: bundle.len() + postings_bytes,
         })
     }
 
@@ -525,9 +547,10 @@ impl SegmentIndex {
         let err = tantivy_err(&self.segment_id);
         let q = query
             .to_tantivy_with(&self.schema, &|leaf| {
-                self.groups
-                    .iter()
-                    .find_map(|(column, g)| g.rows_matching(column, leaf, &self.schema))
+                self.groups.iter().find_map(|(column, g, postings)| {
+                    let groups = g.groups_matching(column, leaf)?;
+                    Some(postings.as_ref()?.query(&groups))
+                })
             })
             .map_err(&err)?;
         let searcher = self.reader.searcher();

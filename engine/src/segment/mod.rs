@@ -2,6 +2,7 @@
 //! (workspace, hour) partition flush, catalogued by [`SegmentMeta`].
 
 pub mod decimal_floats;
+mod group_postings;
 pub mod index;
 mod object_reader;
 pub mod reader;

@@ -26,9 +26,6 @@ use std::hash::BuildHasher;
 use std::ops::Bound;
 
 use arrow::array::{Array, Int64Array, StringArray};
-use tantivy::Term;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Schema};
 use tantivy::tokenizer::TokenStream;
 
 use crate::text_query::{TextQuery, default_analyzer};
@@ -229,16 +226,11 @@ impl TemplateGroups {
         groups
     }
 
-    /// The rows a leaf of a text query on `column` matches through their
-    /// groups' static tokens (to be ORed with the field's own postings),
+    /// The groups whose static tokens a leaf of a text query on `column`
+    /// matches (their rows are to be ORed with the field's own postings),
     /// or `None` if it is not a term or prefix on `column` or no group
     /// matches.
-    pub fn rows_matching(
-        &self,
-        column: &str,
-        leaf: &TextQuery,
-        schema: &Schema,
-    ) -> Option<Box<dyn Query>> {
+    pub fn groups_matching(&self, column: &str, leaf: &TextQuery) -> Option<Vec<u64>> {
         let groups = match leaf {
             TextQuery::Phrase { field, tokens } if field == column && tokens.len() == 1 => {
                 self.with_token(&tokens[0])
@@ -246,22 +238,7 @@ impl TemplateGroups {
             TextQuery::Prefix { field, prefix } if field == column => self.with_prefix(prefix),
             _ => return None,
         };
-        let field = schema.get_field(&group_field(column)).ok()?;
-        // A union of term queries: a `TermSetQuery` builds an FST of its
-        // terms on every weight, which cost more than the search itself.
-        (!groups.is_empty()).then(|| {
-            Box::new(BooleanQuery::new(
-                groups
-                    .into_iter()
-                    .map(|g| {
-                        let term = Term::from_field_u64(field, g);
-                        let q: Box<dyn Query> =
-                            Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-                        (Occur::Should, q)
-                    })
-                    .collect(),
-            )) as Box<dyn Query>
-        })
+        (!groups.is_empty()).then_some(groups)
     }
 }
 
