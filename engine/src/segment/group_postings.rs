@@ -124,3 +124,75 @@ impl Weight for GroupsQuery {
         Ok(Explanation::new("in a matching template group", 1.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::DocSetCollector;
+    use tantivy::schema::{NumericOptions, Schema};
+    use tantivy::{Index, TantivyDocument};
+
+    /// An index of `groups.len()` documents, document `d` in group
+    /// `groups[d]` (none: no group term).
+    fn index_of(groups: &[Option<u64>]) -> (Index, Field) {
+        let mut b = Schema::builder();
+        let field = b.add_u64_field("_group_message", NumericOptions::default().set_indexed());
+        let index = Index::create_in_ram(b.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for g in groups {
+            let mut doc = TantivyDocument::new();
+            if let Some(g) = g {
+                doc.add_u64(field, *g);
+            }
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        (index, field)
+    }
+
+    /// Documents of the groups in `wanted`, as the query finds them and as
+    /// the assignment says, over many groups (several dictionary blocks).
+    #[test]
+    fn a_query_finds_exactly_the_documents_of_its_groups() {
+        let groups: Vec<Option<u64>> = (0..20_000u64)
+            .map(|d| (d % 7 != 3).then_some((d * 7919) % 1_500))
+            .collect();
+        let (index, field) = index_of(&groups);
+        let searcher = index.reader().unwrap().searcher();
+        let [segment] = searcher.segment_readers() else {
+            panic!("one segment")
+        };
+        let postings = GroupPostings::load(segment, field).unwrap();
+        for wanted in [
+            vec![0],
+            vec![5, 1_499, 700],
+            (0..1_500).step_by(11).collect(),
+            vec![1_500, 9_999],
+        ] {
+            let found = searcher
+                .search(&*postings.query(&wanted), &DocSetCollector)
+                .unwrap();
+            let mut found: Vec<u32> = found.into_iter().map(|a| a.doc_id).collect();
+            found.sort_unstable();
+            let expected: Vec<u32> = (0..groups.len() as u32)
+                .filter(|&d| groups[d as usize].is_some_and(|g| wanted.contains(&g)))
+                .collect();
+            assert_eq!(found, expected, "{:?}", &wanted[..wanted.len().min(4)]);
+        }
+    }
+
+    /// The term infos belong to one segment: another segment's reader is
+    /// refused, not read at the wrong offsets.
+    #[test]
+    fn another_segment_is_refused() {
+        let (a, field) = index_of(&[Some(0), Some(1)]);
+        let (b, _) = index_of(&[Some(1), Some(0)]);
+        let a_searcher = a.reader().unwrap().searcher();
+        let postings = GroupPostings::load(&a_searcher.segment_readers()[0], field).unwrap();
+        let b_searcher = b.reader().unwrap().searcher();
+        let err = b_searcher
+            .search(&*postings.query(&[0]), &DocSetCollector)
+            .unwrap_err();
+        assert!(err.to_string().contains("asked of segment"), "{err}");
+    }
+}
