@@ -149,8 +149,9 @@ pub(crate) struct Inner {
     pub(crate) templates: Mutex<TemplateStore>,
     index_cache: Mutex<Vec<(String, Arc<SegmentIndex>)>>,
     /// Bloom filters of the id columns raw terms look up, by segment id:
-    /// read per column, once, for segments whose index is not cached (a
-    /// few KB each); dropped with the segment's index.
+    /// read per column, once, the first time a lookup of that column
+    /// reaches the segment (a few KB each), and asked before its index;
+    /// dropped with the segment's index.
     bloom_cache: Mutex<HashMap<String, Arc<SegmentBlooms>>>,
     closed: AtomicBool,
     /// Woken whenever room may have been made: a flush landed, or a queued

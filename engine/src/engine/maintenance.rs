@@ -66,7 +66,8 @@ impl Engine {
     /// the new files are committed in one manifest commit that also drops
     /// the old entry, whose files are then deleted. A crash midway leaves
     /// each segment either old (rewritten at the next open) or new.
-    /// Returns the number of segments rewritten. Runs when the engine opens.
+    /// Returns the number of segments rewritten; a segment that cannot be
+    /// rewritten is logged and left as it is. Runs when the engine opens.
     pub async fn upgrade_indexes(&self) -> Result<usize> {
         let _guard = self.inner.maintenance.lock().await;
         let old: Vec<Arc<SegmentMeta>> = {
@@ -85,13 +86,32 @@ impl Engine {
             rows = old.iter().map(|m| m.rows).sum::<u64>(),
             "rewriting segments whose index predates this build's format"
         );
-        let rewritten = old.len();
-        // (each entry is dropped once rewritten, so that the garbage
-        // collection below finds the old files unreferenced)
-        for m in old {
-            self.rewrite_segments(std::slice::from_ref(&m)).await?;
+        let total = old.len();
+        let mut rewritten = 0;
+        for (i, m) in old.into_iter().enumerate() {
+            let id = m.id.clone();
+            match self.rewrite_segments(std::slice::from_ref(&m)).await {
+                Ok(_) => {
+                    rewritten += 1;
+                    tracing::info!(segment = %id, done = i + 1, of = total, "rewrote segment");
+                }
+                // One unreadable segment does not keep the directory from
+                // opening (ingest and every other segment go on); its files
+                // stay, searches reaching it fail naming its index format,
+                // and the next open tries again.
+                Err(e) => tracing::error!(
+                    segment = %id,
+                    error = %e,
+                    "cannot rewrite a segment whose index predates this build's format"
+                ),
+            }
+            // The old files go as soon as they are replaced, so the rewrite
+            // needs room for one segment more, not a second copy of all.
+            drop(m);
+            if let Err(e) = self.collect_garbage().await {
+                tracing::warn!(error = %e, "cannot delete the files of a rewritten segment");
+            }
         }
-        self.collect_garbage().await?;
         Ok(rewritten)
     }
 

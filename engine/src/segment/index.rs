@@ -15,13 +15,13 @@
 //! bundle keeps it as an empty file, and opening gives tantivy a store
 //! holding no documents in its place. Term dictionaries are sstables whose
 //! blocks are compressed with zstd (tantivy's `quickwit` feature with
-//! `tantivy-sstable`'s `zstd-compression`): ~40% of the bytes of the FST
-//! dictionaries of bundles before `STRIDX04`, which this build cannot read.
+//! `tantivy-sstable`'s `zstd-compression`): 46% of the bytes of the FST
+//! dictionaries of bundles before `STRIDX05`, which this build cannot read.
 //!
 //! Bundle layout (little endian), see `docs/format.md`:
 //!
 //! ```text
-//! "STRIDX04" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
+//! "STRIDX05" | u32 file_count | file_count × (u16 name_len, name, u64 offset, u64 len)
 //! | file bytes ... | u32 CRC32C of everything before it
 //! ```
 
@@ -52,16 +52,18 @@ use crate::text_query::TextQuery;
 
 /// Magic of this build's bundles: term dictionaries as zstd-compressed
 /// sstables (tantivy's `quickwit` feature), no doc store.
-const MAGIC: &[u8; 8] = b"STRIDX04";
+const MAGIC: &[u8; 8] = b"STRIDX05";
 /// Magics of older bundles, whose term dictionaries are FSTs this build of
-/// tantivy cannot read: `STRIDX03` (no doc store), `STRIDX02` (template
-/// groups), `STRIDX01` (every token per row). The engine rewrites their
-/// segments when it opens a data directory (`Engine::upgrade_indexes`).
-const FST_MAGICS: [&[u8; 8]; 3] = [b"STRIDX03", b"STRIDX02", b"STRIDX01"];
+/// tantivy cannot read: `STRIDX04` (ids indexed by hash, an experiment of
+/// round 15 that was reverted), `STRIDX03` (no doc store), `STRIDX02`
+/// (template groups), `STRIDX01` (every token per row). The engine
+/// rewrites their segments when it opens a data directory
+/// (`Engine::upgrade_indexes`).
+const FST_MAGICS: [&[u8; 8]; 4] = [b"STRIDX04", b"STRIDX03", b"STRIDX02", b"STRIDX01"];
 /// Index format of this build's bundles, recorded in each segment's
 /// manifest entry ([`SegmentMeta::index_format`](super::SegmentMeta)); 0
 /// for entries written before it was recorded (FST term dictionaries).
-pub const INDEX_FORMAT: u32 = 4;
+pub const INDEX_FORMAT: u32 = 5;
 /// Name of the fast field holding the Parquet row ordinal.
 pub const ROW_FIELD: &str = "_row";
 const WRITER_HEAP_BYTES: usize = 64 << 20;
@@ -537,7 +539,8 @@ impl SegmentIndex {
         Ok(out)
     }
 
-    /// Size of the bundle this index was opened from.
+    /// Size of the bundle this index was opened from, plus the group
+    /// postings' term infos read at open.
     pub fn size_bytes(&self) -> usize {
         self.bytes
     }

@@ -125,7 +125,7 @@ async fn segments_with_fst_dictionaries_are_rewritten_when_the_engine_opens() {
     for s in &segments {
         assert_eq!(s.index_format, INDEX_FORMAT, "{}", s.id);
         let bundle = engine.read_object(&s.index_location()).await.unwrap();
-        assert!(bundle.starts_with(b"STRIDX04"), "{}", s.id);
+        assert!(bundle.starts_with(b"STRIDX05"), "{}", s.id);
     }
     assert_eq!(segments.iter().map(|s| s.rows).sum::<u64>(), 400);
     // the old files are gone once rewritten
@@ -184,4 +184,48 @@ async fn segments_with_fst_dictionaries_are_rewritten_when_the_engine_opens() {
         .collect();
     again.sort();
     assert_eq!(again, ids);
+}
+
+/// A segment that cannot be rewritten (its Parquet file is gone) does not
+/// keep the directory from opening: the others are rewritten, it stays as
+/// it was, its index names its format when asked, and each later open
+/// tries it again.
+#[tokio::test]
+async fn an_unreadable_old_segment_is_left_and_the_rest_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture().join("data"), dir.path());
+    let parquet: Vec<String> = files_under(dir.path())
+        .into_iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .collect();
+    assert_eq!(parquet.len(), 6);
+    std::fs::remove_file(dir.path().join(&parquet[0])).unwrap();
+
+    let engine = Engine::open(config(dir.path())).await.unwrap();
+    let segments = engine.snapshot().unwrap().segments;
+    let old: Vec<&Arc<crate::segment::SegmentMeta>> = segments
+        .iter()
+        .filter(|s| s.index_format < INDEX_FORMAT)
+        .collect();
+    assert_eq!(old.len(), 1, "{segments:?}");
+    assert!(parquet[0].contains(&old[0].id), "{}", parquet[0]);
+    assert_eq!(
+        segments
+            .iter()
+            .filter(|s| s.index_format == INDEX_FORMAT)
+            .count(),
+        5
+    );
+    let err = engine.open_index(old[0]).await.unwrap_err().to_string();
+    assert!(
+        err.contains("STRIDX03") && err.contains(&old[0].id),
+        "{err}"
+    );
+    assert_eq!(engine.upgrade_indexes().await.unwrap(), 0);
+    assert!(
+        files_under(dir.path())
+            .iter()
+            .any(|f| f.contains(&old[0].id) && f.ends_with(".index")),
+        "the unreadable segment's bundle is kept"
+    );
 }
