@@ -28,7 +28,7 @@ pub struct GroupPostings {
     field: Field,
     segment: SegmentId,
     /// `infos[g]`: the postings of group `g` (none for a number no row has).
-    infos: Arc<Vec<Option<TermInfo>>>,
+    infos: Vec<Option<TermInfo>>,
 }
 
 impl GroupPostings {
@@ -54,7 +54,7 @@ impl GroupPostings {
         Ok(GroupPostings {
             field,
             segment: reader.segment_id(),
-            infos: Arc::new(infos),
+            infos,
         })
     }
 

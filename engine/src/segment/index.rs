@@ -368,7 +368,7 @@ pub struct SegmentIndex {
     schema: Schema,
     /// Static tokens of each text column's row groups, and the postings
     /// of its group field.
-    groups: Vec<(String, TemplateGroups, Option<GroupPostings>)>,
+    groups: Vec<(String, TemplateGroups, GroupPostings)>,
     groups_bytes: usize,
     /// The bundle holds no doc store (opened with an empty one).
     store_left_out: bool,
@@ -402,7 +402,7 @@ impl SegmentIndex {
     pub fn open(bundle: &[u8], segment_id: &str) -> Result<SegmentIndex> {
         let c = |r: &str| corrupt(segment_id, r);
         let dir = RamDirectory::create();
-        let mut groups = Vec::new();
+        let mut groups: Vec<(String, TemplateGroups)> = Vec::new();
         let mut groups_bytes = 0;
         let mut store_left_out = false;
         for (name, data) in bundle_files(bundle).map_err(|r| c(&r))? {
@@ -434,9 +434,7 @@ impl SegmentIndex {
         // on that column would miss rows.
         for (_, entry) in schema.fields() {
             if let Some(column) = entry.name().strip_prefix(GROUP_FIELD_PREFIX)
-                && !groups
-                    .iter()
-                    .any(|(c, _): &(String, TemplateGroups)| c == column)
+                && !groups.iter().any(|(c, _)| c == column)
             {
                 return Err(c(&format!(
                     "index field {} has no {}",
@@ -451,18 +449,24 @@ impl SegmentIndex {
             [segment] => segment,
             readers => return Err(c(&format!("{} tantivy segments, not 1", readers.len()))),
         };
+        // (and every column's static tokens need its group field, or
+        // terms on that column would miss the groups' rows)
         let mut groups_with_postings = Vec::with_capacity(groups.len());
         for (column, decoded) in groups {
-            let postings = match schema.get_field(&group_field(&column)) {
-                Ok(field) => Some(GroupPostings::load(segment, field).map_err(&err)?),
-                Err(_) => None,
-            };
+            let field = schema.get_field(&group_field(&column)).map_err(|_| {
+                c(&format!(
+                    "{} has no index field {}",
+                    groups_file(&column),
+                    group_field(&column)
+                ))
+            })?;
+            let postings = GroupPostings::load(segment, field).map_err(&err)?;
             groups_with_postings.push((column, decoded, postings));
         }
         drop(searcher);
         let postings_bytes: usize = groups_with_postings
             .iter()
-            .filter_map(|(_, _, p)| p.as_ref().map(GroupPostings::size_bytes))
+            .map(|(_, _, p)| p.size_bytes())
             .sum();
         Ok(SegmentIndex {
             segment_id: segment_id.to_string(),
@@ -477,9 +481,9 @@ impl SegmentIndex {
 
     /// True if every field `query` reads is in this index, and every
     /// phrase of several tokens is on a field indexed with positions, so
-    /// [`search`](Self::search) can answer it alone. (Segments written
-    /// before the per-record ids left the index still answer those, and
-    /// older ones kept positions on every text field.)
+    /// [`search`](Self::search) can answer it alone (no field keeps
+    /// positions now, so a phrase of several tokens is checked on the
+    /// Parquet column).
     pub fn answers(&self, query: &TextQuery) -> bool {
         query
             .field_refs()
@@ -552,7 +556,7 @@ impl SegmentIndex {
             .to_tantivy_with(&self.schema, &|leaf| {
                 self.groups.iter().find_map(|(column, g, postings)| {
                     let groups = g.groups_matching(column, leaf)?;
-                    Some(postings.as_ref()?.query(&groups))
+                    Some(postings.query(&groups))
                 })
             })
             .map_err(&err)?;
