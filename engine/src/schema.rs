@@ -123,6 +123,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_raw_search_field_is_indexed_or_found_through_parquet() {
+        let mut both: Vec<&str> = RAW_TERM_COLUMNS
+            .iter()
+            .chain(UNINDEXED_RAW_COLUMNS)
+            .copied()
+            .collect();
+        both.sort_unstable();
+        let mut fields = crate::text_query::RAW_FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(both, fields, "each raw field in exactly one of the lists");
+    }
+
+    #[test]
     fn schema_has_the_28_design_columns_in_order() {
         let names: Vec<_> = logs_schema()
             .fields()

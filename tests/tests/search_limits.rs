@@ -107,6 +107,15 @@ async fn limited_searches_over(records: Vec<StructuredLog>) {
     let agent = agent_of_word(&records, "completed");
     let window = (records[N / 3].timestamp_us, records[N / 2].timestamp_us);
     let a = agent.clone();
+    // a service, and the component of a record holding "completed"
+    let service = records[N / 3].service.clone().unwrap();
+    let s = service.clone();
+    let component = records
+        .iter()
+        .find(|r| has_word(&r.message, "completed"))
+        .and_then(|r| r.component.clone())
+        .unwrap();
+    let c = component.clone();
     let cases: Vec<(SearchParams, Oracle)> = vec![
         (
             SearchParams {
@@ -130,6 +139,23 @@ async fn limited_searches_over(records: Vec<StructuredLog>) {
                 ..SearchParams::default()
             },
             Box::new(move |r| r.agent_id == a && has_word(&r.message, "completed")),
+        ),
+        (
+            // a raw field alone, and negated beside a term
+            SearchParams {
+                query: format!("service:{service}"),
+                ..SearchParams::default()
+            },
+            Box::new(move |r| r.service.as_deref() == Some(s.as_str())),
+        ),
+        (
+            SearchParams {
+                query: format!("completed AND NOT component:{component}"),
+                ..SearchParams::default()
+            },
+            Box::new(move |r| {
+                has_word(&r.message, "completed") && r.component.as_deref() != Some(c.as_str())
+            }),
         ),
         (
             SearchParams {

@@ -461,7 +461,13 @@ fn field_of<'a>(r: &'a StructuredLog, field: &str) -> Option<&'a str> {
         "trace_id" => r.trace_id.as_deref(),
         "execution_id" => r.execution_id.as_deref(),
         "parent_span_id" => r.parent_span_id.as_deref(),
+        "agent_id" => Some(r.agent_id.as_str()),
+        "user_id" => r.context.user_id.as_deref(),
         "service" => r.service.as_deref(),
+        "component" => r.component.as_deref(),
+        "log_level" => Some(r.log_level.as_str()),
+        "error_type" => error.and_then(|e| e.error_type.as_deref()),
+        "error_code" => error.and_then(|e| e.error_code.as_deref()),
         "message" => Some(r.message.as_str()),
         "error_message" => error.and_then(|e| e.message.as_deref()),
         "stack_trace" => error.and_then(|e| e.stack_trace.as_deref()),
@@ -726,6 +732,11 @@ async fn message_tokens_of_template_groups_select_the_same_rows_as_a_scan() {
         .unwrap();
     let (fixed, variable) = (&pair[0], &pair[1]);
     let service = row.service.clone().unwrap();
+    let component = row.component.clone().unwrap();
+    let error_type = records
+        .iter()
+        .find_map(|r| r.error.as_ref()?.error_type.clone())
+        .unwrap();
     let queries = vec![
         fixed.clone(),
         variable.clone(),
@@ -738,6 +749,8 @@ async fn message_tokens_of_template_groups_select_the_same_rows_as_a_scan() {
         format!("{fixed} OR {variable}"),
         format!("service:{service} {fixed}"),
         format!("-service:{service} -{fixed}"),
+        format!("component:{component} OR error_code:* OR log_level:warn"),
+        format!("{variable} OR error_type:{error_type}"),
     ];
     for q in &queries {
         let query = TextQuery::parse(q, "message").unwrap();
