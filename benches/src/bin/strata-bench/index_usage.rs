@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use strata_engine::segment::SegmentIndex;
 
-fn bundles(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every file under `dir` (recursively) whose extension is `ext`.
+pub fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            bundles(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "index") {
+            files_with_extension(&path, ext, out)?;
+        } else if path.extension().is_some_and(|e| e == ext) {
             out.push(path);
         }
     }
@@ -21,7 +22,8 @@ fn bundles(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Prints a Markdown table of index bytes per (field, part), largest first.
 pub fn run(dir: &Path, records: u64) -> Result<(), String> {
     let mut paths = Vec::new();
-    bundles(dir, &mut paths).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    files_with_extension(dir, "index", &mut paths)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     if paths.is_empty() {
         return Err(format!("no .index bundles under {}", dir.display()));
     }

@@ -8,6 +8,7 @@
 
 mod generate;
 mod index_usage;
+mod parquet_usage;
 mod search_times;
 
 use std::time::{Duration, Instant};
@@ -60,6 +61,15 @@ enum Cmd {
         /// A Strata data directory (or any directory holding `.index` files).
         dir: std::path::PathBuf,
         /// Records stored there, for the bytes-per-record column.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+    },
+    /// Bytes of the Parquet files under a data directory, per column (from
+    /// their footers: column chunks, bloom filters, page indexes).
+    ParquetUsage {
+        /// A Strata data directory (or any directory holding `.parquet` files).
+        dir: std::path::PathBuf,
+        /// Records stored there, for the bytes-per-record columns.
         #[arg(long, default_value_t = 1_000_000)]
         records: u64,
     },
@@ -301,6 +311,12 @@ async fn main() {
         Cmd::IndexUsage { dir, records } => {
             if let Err(e) = index_usage::run(&dir, records) {
                 eprintln!("strata-bench index-usage: {e}");
+                std::process::exit(1);
+            }
+        }
+        Cmd::ParquetUsage { dir, records } => {
+            if let Err(e) = parquet_usage::run(&dir, records) {
+                eprintln!("strata-bench parquet-usage: {e}");
                 std::process::exit(1);
             }
         }
