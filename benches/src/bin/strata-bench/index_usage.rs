@@ -6,27 +6,31 @@ use std::path::{Path, PathBuf};
 
 use strata_engine::segment::SegmentIndex;
 
-/// Every file under `dir` (recursively) whose extension is `ext`.
-pub fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files_with_extension(&path, ext, out)?;
-        } else if path.extension().is_some_and(|e| e == ext) {
-            out.push(path);
+/// Every file under `dir` (recursively) whose extension is `ext`; an
+/// error when there is none.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, ext, out)?;
+            } else if path.extension().is_some_and(|e| e == ext) {
+                out.push(path);
+            }
         }
+        Ok(())
     }
-    Ok(())
+    let mut out = Vec::new();
+    walk(dir, ext, &mut out).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    if out.is_empty() {
+        return Err(format!("no .{ext} files under {}", dir.display()));
+    }
+    Ok(out)
 }
 
 /// Prints a Markdown table of index bytes per (field, part), largest first.
 pub fn run(dir: &Path, records: u64) -> Result<(), String> {
-    let mut paths = Vec::new();
-    files_with_extension(dir, "index", &mut paths)
-        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-    if paths.is_empty() {
-        return Err(format!("no .index bundles under {}", dir.display()));
-    }
+    let paths = files_with_extension(dir, "index")?;
     let mut bytes: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut total = 0u64;
     for path in &paths {

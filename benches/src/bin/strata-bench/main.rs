@@ -69,9 +69,10 @@ enum Cmd {
     ParquetUsage {
         /// A Strata data directory (or any directory holding `.parquet` files).
         dir: std::path::PathBuf,
-        /// Records stored there, for the bytes-per-record columns.
-        #[arg(long, default_value_t = 1_000_000)]
-        records: u64,
+        /// Records to divide by for the bytes-per-record columns (default:
+        /// the rows of the files).
+        #[arg(long)]
+        records: Option<u64>,
     },
     /// Ingest and search over gRPC against an in-process server.
     Grpc {

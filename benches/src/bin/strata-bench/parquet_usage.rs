@@ -21,15 +21,11 @@ struct ColumnBytes {
     side: u64,
 }
 
-/// Prints a Markdown table of Parquet bytes per column, largest first,
-/// then what the files hold besides their column chunks.
-pub fn run(dir: &Path, records: u64) -> Result<(), String> {
-    let mut paths = Vec::new();
-    files_with_extension(dir, "parquet", &mut paths)
-        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-    if paths.is_empty() {
-        return Err(format!("no .parquet files under {}", dir.display()));
-    }
+/// Prints what the files hold besides their column chunks, then a
+/// Markdown table of Parquet bytes per column, largest first; bytes per
+/// record divide by `records`, else by the files' rows.
+pub fn run(dir: &Path, records: Option<u64>) -> Result<(), String> {
+    let paths = files_with_extension(dir, "parquet")?;
     let mut columns: BTreeMap<String, ColumnBytes> = BTreeMap::new();
     let (mut total, mut rows) = (0u64, 0u64);
     for path in &paths {
@@ -57,6 +53,7 @@ pub fn run(dir: &Path, records: u64) -> Result<(), String> {
             }
         }
     }
+    let records = records.unwrap_or(rows);
     let per = |n: u64| n as f64 / records.max(1) as f64;
     let chunks: u64 = columns.values().map(|c| c.compressed).sum();
     let side: u64 = columns.values().map(|c| c.side).sum();
