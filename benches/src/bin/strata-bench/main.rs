@@ -6,6 +6,7 @@
 
 #![allow(clippy::print_stdout)]
 
+mod data_files;
 mod generate;
 mod index_usage;
 mod parquet_usage;

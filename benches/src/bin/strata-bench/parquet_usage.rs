@@ -7,7 +7,7 @@ use std::path::Path;
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
-use crate::index_usage::files_with_extension;
+use crate::data_files::files_with_extension;
 
 /// Bytes of one column over every file.
 #[derive(Default)]
