@@ -7,7 +7,9 @@
 //!   manifest relies on it for atomic commits).
 //!
 //! `InMemory` and S3-compatible stores satisfy both; `LocalFileSystem` does
-//! not fsync, so local data goes through [`SyncedLocalStore`].
+//! not fsync, so local data goes through [`SyncedLocalStore`] (which also
+//! reads small ranges on the calling thread instead of tokio's blocking
+//! pool, see `INLINE_READ_BYTES`).
 
 use std::fmt;
 use std::ops::Range;
@@ -27,7 +29,8 @@ use object_store::{
 use crate::error::{Error, Result};
 
 /// A `LocalFileSystem` whose puts, copies and renames are fsynced (file and
-/// parent directory) before they return.
+/// parent directory) before they return, and whose small ranged reads are
+/// made in place.
 #[derive(Debug)]
 pub struct SyncedLocalStore {
     inner: LocalFileSystem,
@@ -108,7 +111,12 @@ impl ObjectStore for SyncedLocalStore {
         location: &Path,
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
-        self.inner.get_ranges(location, ranges).await
+        let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
+        if total > INLINE_READ_BYTES {
+            return self.inner.get_ranges(location, ranges).await;
+        }
+        let path = self.inner.path_to_filesystem(location)?;
+        read_ranges(&path, ranges)
     }
 
     fn delete_stream(
@@ -155,6 +163,56 @@ impl ObjectStore for SyncedLocalStore {
     }
 }
 
+/// Reads of at most this many bytes in all are made on the calling thread.
+///
+/// `LocalFileSystem` hands every read to tokio's blocking pool, so each one
+/// wakes a pool thread and waits for it to wake the task again; a query
+/// over many small segments spent more time in those hand-offs than in the
+/// reads (a column chunk or a few pages each, almost always in the page
+/// cache). Larger reads still go to the pool.
+const INLINE_READ_BYTES: u64 = 1 << 20;
+
+/// Reads `ranges` of the file at `path` with positioned reads, erring as
+/// `LocalFileSystem` does on a missing file or a range past its end.
+fn read_ranges(path: &FsPath, ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
+    use std::os::unix::fs::FileExt;
+
+    let generic = |e: std::io::Error| object_store::Error::Generic {
+        store: "SyncedLocalStore",
+        source: format!("{}: {e}", path.display()).into(),
+    };
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => object_store::Error::NotFound {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        },
+        _ => generic(e),
+    })?;
+    ranges
+        .iter()
+        .map(|r| {
+            if r.end < r.start {
+                return Err(generic(std::io::Error::other(format!(
+                    "range {r:?} ends before it starts"
+                ))));
+            }
+            let len = usize::try_from(r.end - r.start)
+                .map_err(|_| generic(std::io::Error::other(format!("range {r:?} too long"))))?;
+            let mut buf = vec![0_u8; len];
+            file.read_exact_at(&mut buf, r.start).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    generic(std::io::Error::other(format!(
+                        "range {r:?} extends past the end of the file"
+                    )))
+                } else {
+                    generic(e)
+                }
+            })?;
+            Ok(Bytes::from(buf))
+        })
+        .collect()
+}
+
 /// The hot-tier store of a data directory: `<data_dir>/segments`.
 pub fn local_hot_store(data_dir: &FsPath) -> Result<Arc<dyn ObjectStore>> {
     Ok(Arc::new(SyncedLocalStore::try_new(
@@ -196,6 +254,60 @@ mod tests {
         assert!(listed.iter().any(|m| m.location == ws));
         store.delete(&ws).await.unwrap();
         assert!(store.head(&ws).await.is_err());
+    }
+
+    /// Ranged reads answer as `LocalFileSystem`'s own, on both sides of
+    /// the inline threshold, and fail clearly on a missing file or a range
+    /// past the end.
+    #[tokio::test]
+    async fn ranged_reads_answer_as_local_file_system() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SyncedLocalStore::try_new(dir.path()).unwrap();
+        let plain = LocalFileSystem::new_with_prefix(dir.path()).unwrap();
+        let len = 3 * INLINE_READ_BYTES as usize;
+        let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+        let p = Path::from("ws=a/seg.parquet");
+        store
+            .put(&p, Bytes::from(data.clone()).into())
+            .await
+            .unwrap();
+
+        let small = [
+            0..0,
+            0..1,
+            5..4096,
+            1000..1010,
+            (len as u64 - 3)..len as u64,
+        ];
+        let large = [10..INLINE_READ_BYTES + 11, 0..len as u64];
+        for ranges in [&small[..], &large[..]] {
+            let got = store.get_ranges(&p, ranges).await.unwrap();
+            let want = plain.get_ranges(&p, ranges).await.unwrap();
+            assert_eq!(got, want);
+            for (r, b) in ranges.iter().zip(&got) {
+                assert_eq!(&b[..], &data[r.start as usize..r.end as usize]);
+            }
+        }
+
+        let missing = store
+            .get_ranges(&Path::from("ws=a/none.parquet"), &[0..4])
+            .await;
+        assert!(
+            matches!(missing, Err(object_store::Error::NotFound { .. })),
+            "{missing:?}"
+        );
+        let past = store
+            .get_ranges(&p, &[len as u64 - 2..len as u64 + 2])
+            .await;
+        let msg = past.unwrap_err().to_string();
+        assert!(
+            msg.contains("past the end") && msg.contains("seg.parquet"),
+            "{msg}"
+        );
+        #[allow(clippy::reversed_empty_ranges)]
+        let inverted = store.get_ranges(&p, &[8..4]).await;
+        let msg = inverted.unwrap_err().to_string();
+        assert!(msg.contains("ends before it starts"), "{msg}");
     }
 
     #[tokio::test]
