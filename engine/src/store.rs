@@ -8,8 +8,8 @@
 //!
 //! `InMemory` and S3-compatible stores satisfy both; `LocalFileSystem` does
 //! not fsync, so local data goes through [`SyncedLocalStore`] (which also
-//! reads small ranges on the calling thread instead of tokio's blocking
-//! pool, see `INLINE_READ_BYTES`).
+//! reads small ranges the page cache holds on the calling thread instead of
+//! tokio's blocking pool, see `INLINE_READ_BYTES`).
 
 use std::fmt;
 use std::ops::Range;
@@ -29,8 +29,8 @@ use object_store::{
 use crate::error::{Error, Result};
 
 /// A `LocalFileSystem` whose puts, copies and renames are fsynced (file and
-/// parent directory) before they return, and whose small ranged reads are
-/// made in place.
+/// parent directory) before they return, and whose small ranged reads from
+/// the page cache are made in place.
 #[derive(Debug)]
 pub struct SyncedLocalStore {
     inner: LocalFileSystem,
@@ -112,11 +112,13 @@ impl ObjectStore for SyncedLocalStore {
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
         let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
-        if total > INLINE_READ_BYTES {
-            return self.inner.get_ranges(location, ranges).await;
+        if total <= INLINE_READ_BYTES {
+            let path = self.inner.path_to_filesystem(location)?;
+            if let Some(got) = read_cached_ranges(&path, ranges)? {
+                return Ok(got);
+            }
         }
-        let path = self.inner.path_to_filesystem(location)?;
-        read_ranges(&path, ranges)
+        self.inner.get_ranges(location, ranges).await
     }
 
     fn delete_stream(
@@ -163,54 +165,81 @@ impl ObjectStore for SyncedLocalStore {
     }
 }
 
-/// Reads of at most this many bytes in all are made on the calling thread.
+/// Reads of at most this many bytes in all are made on the calling thread
+/// when the page cache holds them.
 ///
 /// `LocalFileSystem` hands every read to tokio's blocking pool, so each one
-/// wakes a pool thread and waits for it to wake the task again; a query
-/// over many small segments spent more time in those hand-offs than in the
-/// reads (a column chunk or a few pages each, almost always in the page
-/// cache). Larger reads still go to the pool.
+/// wakes a pool thread and waits for it to wake the task again; a warm
+/// query over many small segments spent more time in those hand-offs than
+/// in the reads (a column chunk or a few pages each). A read the page cache
+/// cannot serve whole still goes to the pool, where many wait on the disk
+/// at once without holding up the query's threads.
 const INLINE_READ_BYTES: u64 = 1 << 20;
 
-/// Reads `ranges` of the file at `path` with positioned reads, erring as
-/// `LocalFileSystem` does on a missing file or a range past its end.
-fn read_ranges(path: &FsPath, ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
-    use std::os::unix::fs::FileExt;
+/// Reads `ranges` of the file at `path` from the page cache on this thread
+/// (`preadv2` with `RWF_NOWAIT`); `None` when some of it is not cached (or
+/// the platform or file system cannot say), to be read through the pool.
+/// A missing file is `NotFound`; an inverted range or one past the end of
+/// the file is an error naming the file and the range.
+#[cfg(target_os = "linux")]
+fn read_cached_ranges(
+    path: &FsPath,
+    ranges: &[Range<u64>],
+) -> object_store::Result<Option<Vec<Bytes>>> {
+    use rustix::io::{Errno, ReadWriteFlags, preadv2};
+    use std::io::IoSliceMut;
 
-    let generic = |e: std::io::Error| object_store::Error::Generic {
+    let generic = |what: String| object_store::Error::Generic {
         store: "SyncedLocalStore",
-        source: format!("{}: {e}", path.display()).into(),
+        source: format!("{}: {what}", path.display()).into(),
     };
-    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => object_store::Error::NotFound {
-            path: path.display().to_string(),
-            source: Box::new(e),
-        },
-        _ => generic(e),
-    })?;
-    ranges
-        .iter()
-        .map(|r| {
-            if r.end < r.start {
-                return Err(generic(std::io::Error::other(format!(
-                    "range {r:?} ends before it starts"
-                ))));
-            }
-            let len = usize::try_from(r.end - r.start)
-                .map_err(|_| generic(std::io::Error::other(format!("range {r:?} too long"))))?;
-            let mut buf = vec![0_u8; len];
-            file.read_exact_at(&mut buf, r.start).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    generic(std::io::Error::other(format!(
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(object_store::Error::NotFound {
+                path: path.display().to_string(),
+                source: Box::new(e),
+            });
+        }
+        // Anything else: let `LocalFileSystem` report it.
+        Err(_) => return Ok(None),
+    };
+    let mut out = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        if r.end < r.start {
+            return Err(generic(format!("range {r:?} ends before it starts")));
+        }
+        let len = usize::try_from(r.end - r.start)
+            .map_err(|_| generic(format!("range {r:?} too long")))?;
+        let mut buf = vec![0_u8; len];
+        let mut done = 0;
+        while done < len {
+            let offset = r.start + done as u64;
+            let mut slice = [IoSliceMut::new(&mut buf[done..])];
+            match preadv2(&file, &mut slice, offset, ReadWriteFlags::NOWAIT) {
+                Ok(0) => {
+                    return Err(generic(format!(
                         "range {r:?} extends past the end of the file"
-                    )))
-                } else {
-                    generic(e)
+                    )));
                 }
-            })?;
-            Ok(Bytes::from(buf))
-        })
-        .collect()
+                Ok(n) => done += n,
+                Err(Errno::INTR) => {}
+                // Not (all) in the page cache, or no RWF_NOWAIT here.
+                Err(_) => return Ok(None),
+            }
+        }
+        out.push(Bytes::from(buf));
+    }
+    Ok(Some(out))
+}
+
+/// Elsewhere every read goes through the pool.
+#[cfg(not(target_os = "linux"))]
+fn read_cached_ranges(
+    _path: &FsPath,
+    _ranges: &[Range<u64>],
+) -> object_store::Result<Option<Vec<Bytes>>> {
+    Ok(None)
 }
 
 /// The hot-tier store of a data directory: `<data_dir>/segments`.
@@ -311,6 +340,41 @@ mod tests {
         let inverted = store.get_ranges(&p, std::slice::from_ref(&(8..4))).await;
         let msg = inverted.unwrap_err().to_string();
         assert!(msg.contains("ends before it starts"), "{msg}");
+    }
+
+    /// Ranges the page cache no longer holds are read through the pool,
+    /// with the same answer.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn ranges_out_of_the_page_cache_are_read_through_the_pool() {
+        use rustix::fs::{Advice, fadvise};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SyncedLocalStore::try_new(dir.path()).unwrap();
+        let data: Vec<u8> = (0..200_000_u32).map(|i| (i % 253) as u8).collect();
+        let p = Path::from("seg.parquet");
+        store
+            .put(&p, Bytes::from(data.clone()).into())
+            .await
+            .unwrap();
+        let ranges = [0..10, 4096..70_000, 199_990..200_000];
+        let fs_path = dir.path().join("seg.parquet");
+        // Written and fsynced, so clean: DONTNEED drops it from the cache
+        // (on file systems that keep one; tmpfs keeps the pages).
+        let file = std::fs::File::open(&fs_path).unwrap();
+        fadvise(&file, 0, None, Advice::DontNeed).unwrap();
+        if let Some(got) = read_cached_ranges(&fs_path, &ranges).unwrap() {
+            for (r, b) in ranges.iter().zip(&got) {
+                assert_eq!(&b[..], &data[r.start as usize..r.end as usize]);
+            }
+        }
+        let got = store.get_ranges(&p, &ranges).await.unwrap();
+        for (r, b) in ranges.iter().zip(&got) {
+            assert_eq!(&b[..], &data[r.start as usize..r.end as usize]);
+        }
+        // Read once, the file is cached again and read in place.
+        let cached = read_cached_ranges(&fs_path, &ranges).unwrap().unwrap();
+        assert_eq!(cached, got);
     }
 
     #[tokio::test]
