@@ -4,10 +4,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use futures::future::BoxFuture;
-use futures::{FutureExt, TryFutureExt};
+use object_store::ObjectStore;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::arrow::async_reader::AsyncFileReader;
@@ -42,10 +42,20 @@ fn store_err(e: object_store::Error) -> ParquetError {
 
 impl AsyncFileReader for ObjectReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, Result<Bytes>> {
-        self.store
-            .get_range(&self.path, range)
-            .map_err(store_err)
-            .boxed()
+        // One range through `get_ranges`, not `get_range`: a local store
+        // reads a small one in place when the page cache holds it
+        // (`store::SyncedLocalStore`).
+        async move {
+            let mut got = self
+                .store
+                .get_ranges(&self.path, std::slice::from_ref(&range))
+                .await
+                .map_err(store_err)?;
+            got.pop().ok_or_else(|| {
+                ParquetError::General(format!("{}: no bytes for range {range:?}", self.path))
+            })
+        }
+        .boxed()
     }
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, Result<Vec<Bytes>>> {
