@@ -112,13 +112,20 @@ impl ObjectStore for SyncedLocalStore {
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
         let total: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
-        if total <= INLINE_READ_BYTES {
-            let path = self.inner.path_to_filesystem(location)?;
-            if let Some(got) = read_cached_ranges(&path, ranges)? {
-                return Ok(got);
-            }
+        if total > INLINE_READ_BYTES {
+            return self.inner.get_ranges(location, ranges).await;
         }
-        self.inner.get_ranges(location, ranges).await
+        let path = self.inner.path_to_filesystem(location)?;
+        let mut got = read_cached_ranges(&path, ranges)?;
+        if got.len() < ranges.len() {
+            // The rest from the first range the page cache could not serve.
+            let rest = self
+                .inner
+                .get_ranges(location, &ranges[got.len()..])
+                .await?;
+            got.extend(rest);
+        }
+        Ok(got)
     }
 
     fn delete_stream(
@@ -179,15 +186,13 @@ impl ObjectStore for SyncedLocalStore {
 const INLINE_READ_BYTES: u64 = 1 << 20;
 
 /// Reads `ranges` of the file at `path` from the page cache on this thread
-/// (`preadv2` with `RWF_NOWAIT`); `None` when some of it is not cached (or
-/// the platform or file system cannot say), to be read through the pool.
+/// (`preadv2` with `RWF_NOWAIT`), in order, up to the first range it does
+/// not hold whole (or every range, when the platform or file system cannot
+/// say): the ranges read, the rest to be read through the pool.
 /// A missing file is `NotFound`; an inverted range or one past the end of
 /// the file is an error naming the file and the range.
 #[cfg(target_os = "linux")]
-fn read_cached_ranges(
-    path: &FsPath,
-    ranges: &[Range<u64>],
-) -> object_store::Result<Option<Vec<Bytes>>> {
+fn read_cached_ranges(path: &FsPath, ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
     use rustix::io::{Errno, ReadWriteFlags, preadv2};
     use std::io::IoSliceMut;
 
@@ -204,7 +209,7 @@ fn read_cached_ranges(
             });
         }
         // Anything else: let `LocalFileSystem` report it.
-        Err(_) => return Ok(None),
+        Err(_) => return Ok(Vec::new()),
     };
     let mut out = Vec::with_capacity(ranges.len());
     for r in ranges {
@@ -227,21 +232,18 @@ fn read_cached_ranges(
                 Ok(n) => done += n,
                 Err(Errno::INTR) => {}
                 // Not (all) in the page cache, or no RWF_NOWAIT here.
-                Err(_) => return Ok(None),
+                Err(_) => return Ok(out),
             }
         }
         out.push(Bytes::from(buf));
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Elsewhere every read goes through the pool.
 #[cfg(not(target_os = "linux"))]
-fn read_cached_ranges(
-    _path: &FsPath,
-    _ranges: &[Range<u64>],
-) -> object_store::Result<Option<Vec<Bytes>>> {
-    Ok(None)
+fn read_cached_ranges(_path: &FsPath, _ranges: &[Range<u64>]) -> object_store::Result<Vec<Bytes>> {
+    Ok(Vec::new())
 }
 
 /// The hot-tier store of a data directory: `<data_dir>/segments`.
@@ -366,17 +368,17 @@ mod tests {
         // (on file systems that keep one; tmpfs keeps the pages).
         let file = std::fs::File::open(&fs_path).unwrap();
         fadvise(&file, 0, None, Advice::DontNeed).unwrap();
-        if let Some(got) = read_cached_ranges(&fs_path, &ranges).unwrap() {
-            for (r, b) in ranges.iter().zip(&got) {
-                assert_eq!(&b[..], &data[r.start as usize..r.end as usize]);
-            }
+        // Whatever prefix of the ranges is still cached is exact.
+        let prefix = read_cached_ranges(&fs_path, &ranges).unwrap();
+        for (r, b) in ranges.iter().zip(&prefix) {
+            assert_eq!(&b[..], &data[r.start as usize..r.end as usize]);
         }
         let got = store.get_ranges(&p, &ranges).await.unwrap();
         for (r, b) in ranges.iter().zip(&got) {
             assert_eq!(&b[..], &data[r.start as usize..r.end as usize]);
         }
         // Read once, the file is cached again and read in place.
-        let cached = read_cached_ranges(&fs_path, &ranges).unwrap().unwrap();
+        let cached = read_cached_ranges(&fs_path, &ranges).unwrap();
         assert_eq!(cached, got);
     }
 
